@@ -1,0 +1,25 @@
+"""What every exercise checker shares."""
+
+import numpy as np
+
+
+class ExerciseError(AssertionError):
+    """The learner's answer is wrong; the message says how."""
+
+
+def expect_shape(name: str, got, expected: tuple) -> np.ndarray:
+    """Turn the learner's result into an array of the expected shape, or explain the mismatch."""
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ExerciseError(f"{name} should be an array of numbers; got {type(got).__name__}") from exc
+    if got.shape != tuple(expected):
+        raise ExerciseError(f"{name} has shape {got.shape}, expected {tuple(expected)}")
+    return got
+
+
+def passed(message: str) -> str:
+    """Print and return the success line a checker ends with."""
+    line = f"Correct: {message}"
+    print(line)
+    return line

@@ -1,0 +1,35 @@
+"""Sliders around plain functions.
+
+A widget callback that raises prints its traceback into the page; a headless
+notebook run does not see it. So every view is a plain function, tested
+directly and called once in a normal cell, and this module only wires it to
+sliders.
+"""
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+
+def show(result) -> None:
+    """Display what a view returned: a matplotlib Figure (then closed), or anything else."""
+    if isinstance(result, plt.Figure):
+        display(result)
+        plt.close(result)
+    elif result is not None:
+        display(result)
+
+
+def slider_view(view, **controls) -> widgets.VBox:
+    """Controls above an output that shows ``view(**values)`` and redraws on every change.
+
+    Args:
+        view: a plain function of the controls' values returning a Figure (or
+            something displayable).
+        controls: name -> ipywidgets control (FloatSlider, IntSlider, ...); the
+            names are view's keyword arguments.
+    Returns:
+        the widget box; display it as a cell's last expression.
+    """
+    output = widgets.interactive_output(lambda **values: show(view(**values)), controls)
+    return widgets.VBox([widgets.HBox(list(controls.values())), output])
