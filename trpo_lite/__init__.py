@@ -6,7 +6,7 @@ DERIVATION.md); notebooks import and show these functions.
 
 from trpo_lite import tabular
 from trpo_lite.cg import conjugate_gradient
-from trpo_lite.fisher import fisher_vector_product
+from trpo_lite.fisher import fisher_vector_product, fisher_vector_product_fn
 from trpo_lite.flat import flat_grad, flat_params, set_flat_params
 from trpo_lite.gae import compute_advantage, discounted_cumsum, discounted_returns, gae, td_residuals
 from trpo_lite.importance import importance_ratio, mean_kl, surrogate
@@ -21,6 +21,7 @@ __all__ = [
     "discounted_cumsum",
     "discounted_returns",
     "fisher_vector_product",
+    "fisher_vector_product_fn",
     "flat_grad",
     "flat_params",
     "gae",

@@ -22,8 +22,7 @@ def fisher_vector_product(kl: torch.Tensor, params, v: torch.Tensor, damping: fl
 
     Args:
         kl: scalar mean KL between the detached old policy and the policy with
-            parameters ``params`` (see ``mean_kl``); its graph is kept, so the
-            same kl serves every product of a conjugate-gradient run.
+            parameters ``params`` (see ``mean_kl``).
         params: the P parameters theta, as a list of tensors.
         v: [P] the vector to multiply.
         damping: >= 0; adds damping * v, i.e. uses H + damping I, which keeps
@@ -31,10 +30,26 @@ def fisher_vector_product(kl: torch.Tensor, params, v: torch.Tensor, damping: fl
     Returns:
         [P] H v + damping v.
     """
+    return fisher_vector_product_fn(kl, params, damping)(v)
+
+
+def fisher_vector_product_fn(kl: torch.Tensor, params, damping: float = 0.0):
+    """The map v -> H v + damping v (E10), for the many products of one CG run.
+
+    The first backward pass, grad_theta KL with its graph kept, is done once
+    here; each call then costs one more backward pass. Arguments as in
+    ``fisher_vector_product``.
+    """
     damping = check_positive("damping", damping, allow_zero=True)
     params = list(params)
     grad_kl = flat_grad(kl, params, create_graph=True, retain_graph=True)
-    if v.shape != grad_kl.shape:
-        raise ValueError(f"v has shape {tuple(v.shape)}, expected {tuple(grad_kl.shape)} (one entry per parameter)")
-    hv = flat_grad(grad_kl @ v.detach(), params, retain_graph=True)
-    return hv + damping * v
+
+    def fvp(v: torch.Tensor) -> torch.Tensor:
+        if v.shape != grad_kl.shape:
+            raise ValueError(
+                f"v has shape {tuple(v.shape)}, expected {tuple(grad_kl.shape)} (one entry per parameter)"
+            )
+        hv = flat_grad(grad_kl @ v.detach(), params, retain_graph=True)
+        return hv + damping * v
+
+    return fvp
