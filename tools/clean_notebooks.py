@@ -37,7 +37,7 @@ def clean(nb: dict) -> dict:
 def notebooks(paths: list[str]) -> list[Path]:
     found = []
     for p in map(Path, paths):
-        found += sorted(p.rglob("*.ipynb")) if p.is_dir() else [p]
+        found += [p] if p.suffix == ".ipynb" else sorted(p.rglob("*.ipynb"))
     return [p for p in found if ".ipynb_checkpoints" not in p.parts]
 
 
