@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test test-fast lab present html bench clean-notebooks lock test-browser
+.PHONY: setup test test-fast lab present html clean-notebooks lock test-browser
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,19 @@ clean-notebooks: setup
 ## Re-pin requirements.lock from the current environment (after editing pyproject.toml).
 lock: setup
 	$(PY) tools/make_lock.py > requirements.lock
+
+## Every notebook in headless Chromium (JupyterLab and Voila): sliders move, outputs change, no traceback.
+test-browser: setup
+	$(PY) -m pytest tests/browser -m browser -v
+
+## Classroom mode: one notebook as a Voila app on 127.0.0.1 (code hidden). make present NB=04_kl_trust_region
+present: setup
+	@test -n "$(NB)" || { echo "usage: make present NB=04_kl_trust_region (a notebook in notebooks/)"; exit 2; }
+	@test -f notebooks/$(NB).ipynb || { echo "no notebook notebooks/$(NB).ipynb"; exit 2; }
+	$(VENV)/bin/voila --Voila.ip=127.0.0.1 \
+	  --VoilaConfiguration.multi_kernel_manager_class=jupyter_server.services.kernels.kernelmanager.MappingKernelManager \
+	  notebooks/$(NB).ipynb
+
+## Execute every notebook and render the course to static HTML in site/ (open site/index.html).
+html: setup
+	$(PY) tools/build_site.py site
