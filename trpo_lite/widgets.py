@@ -6,16 +6,24 @@ directly and called once in a normal cell, and this module only wires it to
 sliders.
 """
 
+import io
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import display
+from IPython.display import Image, display
 
 
 def show(result) -> None:
-    """Display what a view returned: a matplotlib Figure (then closed), or anything else."""
+    """Display what a view returned: a matplotlib Figure (as PNG, then closed), or anything else.
+
+    The PNG is rendered directly rather than through the inline backend, whose
+    tight-bounding-box pass draws every figure twice: sliders answer faster.
+    """
     if isinstance(result, plt.Figure):
-        display(result)
+        buffer = io.BytesIO()
+        result.savefig(buffer, format="png")
         plt.close(result)
+        display(Image(buffer.getvalue()))
     elif result is not None:
         display(result)
 
