@@ -1,0 +1,113 @@
+"""The notebook-06 checkers accept right answers written independently and name typical mistakes."""
+
+import pytest
+import torch
+
+from trpo_lite import flat_params, line_search, set_flat_params
+from trpo_lite.exercises._base import ExerciseError
+from trpo_lite.exercises.conjugate_gradient import check_conjugate_gradient, check_line_search
+
+
+def cg_variant(fvp, b, iters, *, sign=1.0, beta_rule="fletcher_reeves", update_rr=True, stop=True,
+               curvature_in_alpha=True, explicit_residual=False):
+    """One CG loop with switches for the typical mistakes (defaults: right)."""
+    x, r = torch.zeros_like(b), b.clone()
+    p, rr = r.clone(), r @ r
+    for _ in range(iters):
+        if stop and rr < 1e-10:
+            break
+        Hp = fvp(p)
+        alpha = rr / (p @ Hp if curvature_in_alpha else p @ p)
+        x = x + alpha * p
+        # explicit_residual recomputes b - H x: the same r in exact arithmetic, another correct formulation.
+        r = b - fvp(x) if explicit_residual else r - sign * alpha * Hp
+        rr_new = r @ r
+        beta = {"fletcher_reeves": rr_new / rr, "curvature": rr_new / (p @ Hp), "none": 0.0}[beta_rule]
+        p = r + beta * p
+        if update_rr:
+            rr = rr_new
+    return x
+
+
+def test_cg_checker_accepts_right_answers(capsys):
+    assert check_conjugate_gradient(cg_variant).startswith("Correct")
+    assert check_conjugate_gradient(lambda fvp, b, iters: cg_variant(fvp, b, iters, explicit_residual=True))
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ({"sign": -1.0}, "residual is updated the wrong way"),
+        ({"update_rr": False}, "keep using the first residual"),
+        ({"beta_rule": "curvature"}, r"not r_new\^T r_new / p\^T H p"),
+        ({"beta_rule": "none"}, "steepest descent"),
+        ({"curvature_in_alpha": False}, "after one iteration x should be alpha"),
+        ({"stop": False}, "stop when r\\^T r < 1e-10"),
+    ],
+)
+def test_cg_checker_names_the_mistake(mistake, message):
+    # The switch really changes the answer: on a random SPD problem, or (no stop) once r = 0 on H = 2 I.
+    H = torch.randn(6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    H, b = H @ H.T + torch.eye(6, dtype=torch.float64), torch.ones(6, dtype=torch.float64)
+    if mistake == {"stop": False}:
+        assert torch.isnan(cg_variant(lambda v: 2 * v, b, 3, **mistake)).all()
+    else:
+        assert not torch.allclose(cg_variant(H.__matmul__, b, 4, **mistake), cg_variant(H.__matmul__, b, 4))
+    with pytest.raises(ExerciseError, match=message):
+        check_conjugate_gradient(lambda fvp, b, iters: cg_variant(fvp, b, iters, **mistake))
+
+
+def test_cg_checker_rejects_a_wrong_shape():
+    with pytest.raises(ExerciseError, match="has shape"):
+        check_conjugate_gradient(lambda fvp, b, iters: cg_variant(fvp, b, iters)[:-1])
+
+
+def search_variant(params, full_step, surrogate_gain, kl, max_kl, *, check_kl=True, check_gain=True,
+                   restore="copy", first=0):
+    """A backtracking loop with switches for the typical mistakes (defaults: right)."""
+    theta = flat_params(params)
+    for i in range(first, 11):
+        fraction = 0.5**i
+        if restore == "incremental":  # walks theta by differences, accumulating rounding errors
+            set_flat_params(params, flat_params(params) + (fraction if i == first else -fraction) * full_step)
+        else:
+            set_flat_params(params, theta + fraction * full_step)
+        with torch.no_grad():
+            ok_kl = not check_kl or kl() <= max_kl
+            ok_gain = not check_gain or surrogate_gain() > 0
+        if ok_kl and ok_gain:
+            return fraction
+    if restore == "copy":
+        set_flat_params(params, theta)
+    elif restore == "incremental":
+        set_flat_params(params, flat_params(params) - fraction * full_step)
+    return 0.0
+
+
+def test_line_search_checker_accepts_right_answers(capsys):
+    assert check_line_search(search_variant).startswith("Correct")
+    assert check_line_search(lambda *args: line_search(*args).step_fraction)
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ({"check_kl": False}, "accepted a step with mean KL .* > max_kl"),
+        ({"check_gain": False}, "accepted a step with surrogate gain .* <= 0"),
+        ({"restore": "none"}, "restored bit for bit.*left them at the last step"),
+        ({"restore": "incremental"}, "restored bit for bit.*not exact in floating point"),
+        ({"first": 1}, "the first of 1, 1/2, 1/4, ... passing both tests is 1.0, you returned 0.5"),
+    ],
+)
+def test_line_search_checker_names_the_mistake(mistake, message):
+    with pytest.raises(ExerciseError, match=message):
+        check_line_search(lambda *args: search_variant(*args, **mistake))
+
+
+def test_line_search_checker_rejects_giving_up_and_a_non_number():
+    with pytest.raises(ExerciseError, match="but you returned 0.0"):
+        check_line_search(lambda *args: 0.0)
+    with pytest.raises(ExerciseError, match="as a float"):
+        check_line_search(lambda *args: None)

@@ -1,0 +1,232 @@
+"""Checkers for notebook 06: conjugate gradient (E11) and the backtracking line search (E12).
+
+Each checker runs the learner's function on problems drawn from a fixed seed,
+compares it with the package (and CG with a direct solve), and when they
+differ names the typical mistake the answer matches.
+
+Shapes: P parameters.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from trpo_lite.cg import conjugate_gradient
+from trpo_lite.exercises._base import ExerciseError, expect_shape, passed
+from trpo_lite.flat import flat_params
+from trpo_lite.trust_region import line_search
+
+SEED = 6
+TOL = 1e-10  # conjugate_gradient's default stop, r^T r < TOL
+
+CG_MISTAKES = {
+    "residual_plus": "the residual is updated the wrong way: r = b - H x, so when x grows by alpha p, r "
+                     "shrinks by alpha H p: r = r - alpha * H p (you added it)",
+    "stale_rr": "alpha and gamma keep using the first residual's r^T r: after each iteration set "
+                "rr = rr_new, so the next alpha = r^T r / p^T H p uses the current residual",
+    "beta_over_curvature": "the direction coefficient gamma (beta in most CG texts) is wrong: it is the "
+                           "ratio of successive squared residuals, r_new^T r_new / r^T r, "
+                           "not r_new^T r_new / p^T H p",
+    "steepest_descent": "your directions are the residuals themselves (p = r): that is steepest "
+                        "descent, which zig-zags; CG makes each direction H-conjugate to the last: "
+                        "p = r_new + gamma * p",
+}
+
+
+def _random_spd(rng, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """H [P, P] symmetric positive definite, eigenvalues spread over two decades, and b [P], P = n."""
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    H = q @ np.diag(np.exp(rng.uniform(np.log(0.1), np.log(10.0), size=n))) @ q.T
+    return torch.as_tensor((H + H.T) / 2), torch.as_tensor(rng.normal(size=n))
+
+
+def _faulty_cg(fvp, b: torch.Tensor, iters: int, mistake: str) -> torch.Tensor:
+    """CG (E11) with one of CG_MISTAKES made on purpose, to recognise an answer that makes it."""
+    x, r = torch.zeros_like(b), b.clone()
+    p, rr = r.clone(), r @ r
+    for _ in range(iters):
+        if rr < TOL:
+            break
+        Hp = fvp(p)
+        alpha = rr / (p @ Hp)
+        x = x + alpha * p
+        r = r + alpha * Hp if mistake == "residual_plus" else r - alpha * Hp
+        rr_new = r @ r
+        beta = {"beta_over_curvature": rr_new / (p @ Hp), "steepest_descent": 0.0}.get(mistake, rr_new / rr)
+        p = r + beta * p
+        rr = rr if mistake == "stale_rr" else rr_new
+    return x
+
+
+def _vector(name: str, got, n: int) -> np.ndarray:
+    got = expect_shape(name, got.detach() if isinstance(got, torch.Tensor) else got, (n,))
+    if not np.isfinite(got).all():
+        raise ExerciseError(f"{name} contains NaN or inf")
+    return got
+
+
+def check_conjugate_gradient(fn) -> str:
+    """fn(fvp, b [P], iters) -> x [P] ~ H^-1 b after at most iters CG steps (E11), from x = 0, stopping
+    early when r^T r < 1e-10. fvp(v) returns H v; b arrives as a float64 tensor."""
+    rng = np.random.default_rng(SEED)
+    for _ in range(3):
+        n = int(rng.integers(5, 9))
+        H, b = _random_spd(rng, n)
+        fvp = H.__matmul__
+        x1 = _vector("your x", fn(fvp, b.clone(), 1), n)
+        alpha = float(b @ b / (b @ H @ b))
+        if not np.allclose(x1, alpha * b.numpy(), rtol=1e-8, atol=1e-12):
+            raise ExerciseError(
+                "after one iteration x should be alpha * b with alpha = r^T r / p^T H p, starting from x = 0 "
+                f"and r = p = b (here alpha = {alpha:.4g}); check the first step and its direction"
+            )
+        for iters in range(2, n + 1):
+            got = _vector("your x", fn(fvp, b.clone(), iters), n)
+            if np.allclose(got, conjugate_gradient(fvp, b, iters).numpy(), rtol=1e-7, atol=1e-10):
+                continue
+            for mistake, message in CG_MISTAKES.items():
+                if np.allclose(got, _faulty_cg(fvp, b, iters, mistake).numpy(), rtol=1e-7, atol=1e-10):
+                    raise ExerciseError(f"after {iters} iterations: {message}")
+            raise ExerciseError(
+                f"the first step is right but after {iters} iterations x is wrong: check what changes "
+                "between iterations: r = r - alpha H p, gamma = r_new^T r_new / r^T r, p = r_new + gamma p, "
+                "rr = rr_new"
+            )
+        error = np.abs(got - torch.linalg.solve(H, b).numpy()).max()
+        if error > 1e-6:
+            raise ExerciseError(f"after P = {n} iterations x should solve H x = b; it is off by {error:.3g}")
+    _check_stops_at_tol(fn)
+    return passed("CG solves H x = b from products H v alone, exactly after P steps (E11).")
+
+
+def _check_stops_at_tol(fn) -> None:
+    """On H = 2 I, b = 1 the first step is exact and r = 0: the next p^T H p is 0, so an answer must stop."""
+    n, calls = 6, []
+
+    def fvp(v):
+        calls.append(1)
+        return 2 * v
+
+    try:
+        got = fn(fvp, torch.ones(n, dtype=torch.float64), n)
+        got = np.asarray(got.detach() if isinstance(got, torch.Tensor) else got, dtype=float)
+    except ZeroDivisionError as exc:
+        raise ExerciseError("on H = 2 I the first step already solves H x = b and r = 0; you kept going and "
+                            "divided by p^T H p = 0. Stop when r^T r < 1e-10") from exc
+    if not np.isfinite(got).all() or len(calls) > 2:
+        raise ExerciseError(
+            f"on H = 2 I the first step already solves H x = b and r = 0, yet you called fvp {len(calls)} "
+            "times" + (" and returned NaN (0 / 0 in alpha)" if not np.isfinite(got).all() else "")
+            + ": stop when r^T r < 1e-10, before the next product"
+        )
+
+
+@dataclass(frozen=True)
+class _Case:
+    """A toy trust-region problem for the line search: what it must teach, and how it is shaped.
+
+    kl = q + kl_quartic q^2 / delta with q = 1/2 d^T H d, d = theta - theta_old (above the quadratic
+    model when kl_quartic > 0); gain = g^T d - gain_curvature (q / delta) g^T beta x (turns negative
+    along long steps when gain_curvature > 0); full_step = sign * step_scale * beta x with x = H^-1 g.
+    """
+
+    name: str
+    kl_quartic: float
+    gain_curvature: float
+    step_scale: float
+    sign: float
+
+
+CASES = (
+    _Case("the full step is inside the trust region and improves L", 0.0, 0.0, 0.9, 1.0),
+    _Case("the full step's KL is far above max_kl (the quadratic model underestimates it)",
+          20.0, 0.0, 1.0, 1.0),
+    _Case("the full step is inside the trust region but lowers L", 0.0, 1.5, 0.9, 1.0),
+    _Case("no step improves L (the step points downhill)", 0.0, 0.0, 1.0, -1.0),
+)
+
+
+def _build(case: _Case, rng, max_kl: float):
+    """(params [W (2, 2), b (2,)], full_step [P], surrogate_gain, kl) for one case; closures read params."""
+    H, g = _random_spd(rng, 6)
+    theta_old = torch.as_tensor(rng.normal(size=6))
+    x = torch.linalg.solve(H, g)
+    beta = float(torch.sqrt(2 * max_kl / (x @ H @ x)))
+    params = [nn.Parameter(theta_old[:4].reshape(2, 2).clone()), nn.Parameter(theta_old[4:].clone())]
+
+    def q():
+        d = flat_params(params) - theta_old
+        return 0.5 * d @ H @ d, d
+
+    def kl():
+        quad, _ = q()
+        return quad + case.kl_quartic * quad**2 / max_kl
+
+    def surrogate_gain():
+        quad, d = q()
+        return g @ d - case.gain_curvature * quad / max_kl * beta * (g @ x)
+
+    return params, case.sign * case.step_scale * beta * x, surrogate_gain, kl
+
+
+def check_line_search(fn) -> str:
+    """fn(params, full_step [P], surrogate_gain, kl, max_kl) -> f: set params to theta + f full_step for the
+    first f in 1, 1/2, 1/4, ... (at most 10 halvings) with kl() <= max_kl and surrogate_gain() > 0 and
+    return f; if none passes, restore theta bit for bit and return 0.0 (E12)."""
+    max_kl = 0.01
+    for i, case in enumerate(CASES):
+        params, full_step, surrogate_gain, kl = _build(case, np.random.default_rng([SEED, i]), max_kl)
+        theta = flat_params(params)
+        got = fn(params, full_step.clone(), surrogate_gain, kl, max_kl)
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.item()
+        if not isinstance(got, int | float | np.floating) or isinstance(got, bool):
+            raise ExerciseError(f"return the accepted step fraction as a float (0.0 if none); got {got!r}")
+        with torch.no_grad():
+            state = flat_params(params), float(kl()), float(surrogate_gain())
+        reference, _, gain_ref, kl_ref = _build(case, np.random.default_rng([SEED, i]), max_kl)
+        expected = line_search(reference, full_step, gain_ref, kl_ref, max_kl)
+        _judge(f"When {case.name}", float(got), state, theta, full_step, expected, max_kl)
+    return passed("backtracking keeps the KL limit and improves L, or leaves theta untouched (E12).")
+
+
+def _judge(where: str, got: float, state, theta, full_step, expected, max_kl: float) -> None:
+    """Compare the learner's fraction and final (theta [P], kl, gain) with the package's LineSearchResult."""
+    now, kl_now, gain_now = state
+    if not expected.accepted:
+        if got != 0.0:
+            raise ExerciseError(f"{where}, every fraction fails, so return 0.0; you returned {got}")
+        if not torch.equal(now, theta):
+            worst = float((now - theta).abs().max())
+            hint = ("subtracting the step again is not exact in floating point: write back a copy of "
+                    "theta saved before the loop" if worst < 1e-9 else "you left them at the last step tried")
+            raise ExerciseError(
+                f"{where}, the parameters must be restored bit for bit; they differ by up to "
+                f"{worst:.3g}: {hint}"
+            )
+        return
+    if got == 0.0:
+        raise ExerciseError(
+            f"{where}, the fraction {expected.step_fraction} passes both tests (KL {expected.kl:.4g} <= "
+            f"{max_kl}, gain {expected.surrogate_gain:.3g} > 0), but you returned 0.0 (no step)"
+        )
+    if kl_now > max_kl:
+        raise ExerciseError(
+            f"{where}: you accepted a step with mean KL {kl_now:.4g} > max_kl = {max_kl}; the trust region "
+            "must hold at the step you keep, so shrink until kl() <= max_kl"
+        )
+    if not gain_now > 0:
+        raise ExerciseError(
+            f"{where}: you accepted a step with surrogate gain {gain_now:.3g} <= 0; a step must also "
+            "improve L, so shrink until surrogate_gain() > 0"
+        )
+    if not torch.allclose(now, theta + got * full_step, rtol=0, atol=1e-12):
+        raise ExerciseError(f"{where}: you returned f = {got}, but the parameters are not at "
+                            "theta + f * full_step; leave them at the step you accept")
+    if got != expected.step_fraction:
+        raise ExerciseError(
+            f"{where}: the first of 1, 1/2, 1/4, ... passing both tests is {expected.step_fraction}, you "
+            f"returned {got}; start at the full step and take the first fraction that passes"
+        )
