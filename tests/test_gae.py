@@ -124,3 +124,12 @@ def test_bad_inputs_are_rejected_with_the_argument_named():
         gae(r, v, nv, term, trunc[:5], 0.9, 0.9)
     with pytest.raises(ValueError, match="lmbda"):
         compute_advantage(0.9, -1.0, r[:, 0])
+
+
+def test_numpy_scalars_and_float_masks_are_accepted():
+    r = torch.tensor([1.0, 1.0, 1.0])
+    done = torch.tensor([0.0, 1.0, 0.0])  # a 0/1 float mask, as some env wrappers return
+    expected = discounted_returns(r, 0.5, done.bool())
+    torch.testing.assert_close(discounted_returns(r, np.float32(0.5), done), expected)
+    with pytest.raises(ValueError, match="gamma must lie in"):
+        discounted_returns(r, True, done)

@@ -3,14 +3,14 @@ the argument, what was given and what is valid, so bad input fails at once
 instead of as a NaN ten steps later."""
 
 import math
+from numbers import Real
 
 import torch
 
 
 def check_unit_interval(name: str, value: float, *, closed_right: bool = True) -> float:
     """Require 0 <= value <= 1 (or < 1 when closed_right is False)."""
-    ok = 0.0 <= value <= 1.0 if closed_right else 0.0 <= value < 1.0
-    if not (isinstance(value, int | float) and math.isfinite(value) and ok):
+    if not _is_number(value) or not (0.0 <= value <= 1.0 if closed_right else 0.0 <= value < 1.0):
         valid = "[0, 1]" if closed_right else "[0, 1)"
         hint = "" if closed_right else " (gamma = 1 makes the infinite-horizon sums diverge)"
         raise ValueError(f"{name} must lie in {valid}{hint}; got {value!r}")
@@ -19,11 +19,15 @@ def check_unit_interval(name: str, value: float, *, closed_right: bool = True) -
 
 def check_positive(name: str, value: float, *, allow_zero: bool = False) -> float:
     """Require value > 0 (or >= 0 when allow_zero)."""
-    ok = value >= 0 if allow_zero else value > 0
-    if not (isinstance(value, int | float) and math.isfinite(value) and ok):
+    if not _is_number(value) or not (value >= 0 if allow_zero else value > 0):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
     return float(value)
+
+
+def _is_number(value) -> bool:
+    """A finite real number (Python or numpy scalar, not bool)."""
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def check_shape(name: str, tensor: torch.Tensor, shape: tuple, *, like: str = "") -> None:

@@ -18,11 +18,11 @@ def discounted_cumsum(x: torch.Tensor, coef: float, done: torch.Tensor | None = 
     Args:
         x: [T] or [T, N] values to accumulate.
         coef: the per-step factor (gamma for returns, gamma lam for GAE).
-        done: like x, bool; True where the episode ends at step t, so y_t = x_t.
+        done: like x, bool (or 0/1); True where the episode ends at step t, so y_t = x_t.
     Returns:
         y, like x.
     """
-    done = torch.zeros_like(x, dtype=torch.bool) if done is None else done
+    done = torch.zeros_like(x, dtype=torch.bool) if done is None else torch.as_tensor(done).bool()
     check_shape("done", done, x.shape, like="x")
     y = torch.zeros_like(x)
     running = torch.zeros_like(x[0])

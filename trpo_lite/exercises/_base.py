@@ -1,6 +1,7 @@
 """What every exercise checker shares."""
 
 import numpy as np
+import torch
 
 
 class ExerciseError(AssertionError):
@@ -9,6 +10,8 @@ class ExerciseError(AssertionError):
 
 def expect_shape(name: str, got, expected: tuple) -> np.ndarray:
     """Turn the learner's result into an array of the expected shape, or explain the mismatch."""
+    if isinstance(got, torch.Tensor):
+        got = got.detach()
     try:
         got = np.asarray(got, dtype=float)
     except (TypeError, ValueError) as exc:
