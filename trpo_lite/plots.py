@@ -27,7 +27,8 @@ def use_course_style() -> None:
     plt.rcParams.update(COURSE_STYLE)
 
 
-def grid_heatmap(ax, values, desc, title: str = "", cmap: str = "viridis", fmt: str = "{:.2f}"):
+def grid_heatmap(ax, values, desc, title: str = "", cmap: str = "viridis", fmt: str = "{:.2f}",
+                 vmin: float | None = None, vmax: float | None = None):
     """Draw per-cell values [rows * cols] (extra entries ignored) on a toy-text grid.
 
     Args:
@@ -35,17 +36,18 @@ def grid_heatmap(ax, values, desc, title: str = "", cmap: str = "viridis", fmt: 
         values: [S] numbers, one per cell in row-major order.
         desc: the map, e.g. ``env.unwrapped.desc`` (bytes array [rows, cols]).
         title: axes title.
+        cmap, vmin, vmax: the colour scale (shared limits let panels be compared).
     Returns:
         the image, for a colorbar.
     """
     desc = np.asarray(desc).astype(str)
     rows, cols = desc.shape
     grid = np.asarray(values, dtype=float)[: rows * cols].reshape(rows, cols)
-    image = ax.imshow(grid, cmap=cmap)
-    finite = grid[np.isfinite(grid)]
-    middle = (finite.max() + finite.min()) / 2 if finite.size else 0.0
+    image = ax.imshow(grid, cmap=cmap, vmin=vmin, vmax=vmax)
     for (r, c), v in np.ndenumerate(grid):
-        color = "white" if v < middle else "black"
+        # Black on light cells, white on dark ones, by the luminance of the cell's colour.
+        red, green, blue, _ = image.cmap(image.norm(v))
+        color = "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
         ax.text(c, r - 0.22, desc[r, c], ha="center", va="center", color=color, fontsize=11)
         ax.text(c, r + 0.15, fmt.format(v), ha="center", va="center", color=color, fontsize=10)
     ax.set_xticks([])

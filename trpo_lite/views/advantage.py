@@ -115,13 +115,11 @@ def values_view(gamma: float = 0.95) -> plt.Figure:
         (q_best, "Q(s, a*): take a*, then follow π"),
         (q_best - v, "A(s, a*) = Q(s, a*) − V(s)  (E2)"),
     ]
-    for ax, (values, title) in zip(axes, panels, strict=True):
-        grid_heatmap(ax, values, desc, title=title, fmt="{:.3f}")
-        policy_arrows(ax, _ice_only(pi_target, desc), desc, color=ARROW_COLOR)
     # V and Q share a colour scale so that the cells can be compared by eye.
     top = max(q_best[: desc.size].max(), 1e-12)
-    for ax in axes[:2]:
-        ax.images[0].set_clim(0.0, top)
+    for ax, (values, title), vmax in zip(axes, panels, (top, top, None), strict=True):
+        grid_heatmap(ax, values, desc, title=title, fmt="{:.3f}", vmin=0.0 if vmax else None, vmax=vmax)
+        policy_arrows(ax, _ice_only(pi_target, desc), desc, color=ARROW_COLOR)
     fig.suptitle(f"Uniform policy on FrozenLake-v1, γ = {gamma:.2f}; arrows: a* = argmax_a A(s, a)")
     return fig
 

@@ -111,15 +111,6 @@ def _path_index(path: str) -> int:
     return PATHS.index(path)
 
 
-def _readable_labels(ax, image) -> None:
-    """Black text on light cells, white on dark ones (grid_heatmap's rule assumes a one-sided colour map)."""
-    grid = image.get_array()
-    for text in ax.texts:
-        col, row = text.get_position()
-        red, green, blue, _ = image.cmap(image.norm(grid[round(row), round(col)]))
-        text.set_color("black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white")
-
-
 def visitation_view(data: VisitationData, gamma: float) -> plt.Figure:
     """nu of the uniform policy (E4) on the grid, and how its mass moves as gamma grows."""
     g = _index(data.gammas, gamma, "gamma")
@@ -162,10 +153,9 @@ def surrogate_view(data: VisitationData, path: str, gamma: float, alpha: float) 
     ax.legend(loc="upper left", fontsize=11)
     share = data.gap_by_state[p, g, k]  # the absorbing state adds nothing: A^old = 0 there
     title = f"where J − L comes from at α = {alphas[k]:.2f}\n(the cells add up to {share.sum():+.4f})"
-    image = grid_heatmap(ax_grid, share, data.desc, title=title, cmap="coolwarm", fmt="{:+.4f}")
     limit = max(np.abs(share[:-1]).max(), 1e-6)  # symmetric colours: the grey middle means no share
-    image.set_clim(-limit, limit)
-    _readable_labels(ax_grid, image)
+    grid_heatmap(ax_grid, share, data.desc, title=title, cmap="coolwarm", fmt="{:+.4f}",
+                 vmin=-limit, vmax=limit)
     fig.subplots_adjust(left=0.07, right=0.99, bottom=0.14, top=0.86, wspace=0.08)
     return fig
 
