@@ -28,6 +28,10 @@ def show(result) -> None:
         display(result)
 
 
+BUILT: list[tuple] = []
+"""(view, controls) of every slider_view made in this kernel; tools/slider_timings.py times them."""
+
+
 def slider_view(view, **controls) -> widgets.VBox:
     """Controls above an output that shows ``view(**values)`` and redraws on every change.
 
@@ -39,5 +43,6 @@ def slider_view(view, **controls) -> widgets.VBox:
     Returns:
         the widget box; display it as a cell's last expression.
     """
+    BUILT.append((view, controls))
     output = widgets.interactive_output(lambda **values: show(view(**values)), controls)
     return widgets.VBox([widgets.HBox(list(controls.values())), output])

@@ -1,0 +1,77 @@
+"""Measure how fast every slider answers (issue: sliders answer in at most 100 ms).
+
+Runs each notebook in a fresh kernel, then, for every ``slider_view`` it built,
+moves each slider across its range (all other controls at their initial
+values) and times the view: `compute` is the call that builds the figure,
+`total` adds rendering it to the PNG the page shows. Prints a Markdown table.
+
+Usage: python tools/slider_timings.py [NOTEBOOK ...]   (default: all of notebooks/)
+"""
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Runs inside the notebook's kernel after its last cell.
+PROBE = r'''
+import io, json, statistics, time
+import matplotlib.pyplot as plt
+from trpo_lite.widgets import BUILT
+
+def _values(control, k=7):
+    if hasattr(control, "options") and control.options:
+        opts = list(control.options)
+        opts = [o[1] if isinstance(o, tuple) else o for o in opts]
+        return opts[:: max(1, len(opts) // k)]
+    lo, hi = control.min, control.max
+    return [type(control.value)(lo + (hi - lo) * i / (k - 1)) for i in range(k)]
+
+_rows = []
+for _view, _controls in BUILT:
+    _base = {n: c.value for n, c in _controls.items()}
+    for _name, _control in _controls.items():
+        _compute, _total = [], []
+        for _v in _values(_control):
+            _t0 = time.perf_counter()
+            _fig = _view(**{**_base, _name: _v})
+            _t1 = time.perf_counter()
+            if isinstance(_fig, plt.Figure):
+                _fig.savefig(io.BytesIO(), format="png")
+                plt.close(_fig)
+            _t2 = time.perf_counter()
+            _compute.append(1000 * (_t1 - _t0)); _total.append(1000 * (_t2 - _t0))
+        _rows.append({"view": _view.__module__.split(".")[-1] + "." + _view.__name__, "slider": _name,
+                      "compute_median_ms": statistics.median(_compute), "compute_max_ms": max(_compute),
+                      "total_median_ms": statistics.median(_total), "total_max_ms": max(_total)})
+print("SLIDER_TIMINGS" + json.dumps(_rows))
+'''
+
+
+def measure(path: Path) -> list[dict]:
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    resources = {"metadata": {"path": str(path.parent)}}
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources=resources).execute()
+    for output in nb.cells[-1].outputs:
+        text = output.get("text", "")
+        if "SLIDER_TIMINGS" in text:
+            return json.loads(text.split("SLIDER_TIMINGS", 1)[1])
+    raise RuntimeError(f"{path.name}: the timing probe printed nothing")
+
+
+if __name__ == "__main__":
+    paths = [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("\n| notebook | view | slider | compute median / max (ms) | with PNG median / max (ms) |")
+    print("|---|---|---|---|---|")
+    for path in paths:
+        for r in measure(path):
+            print(f"| {path.stem} | `{r['view']}` | {r['slider']} | {r['compute_median_ms']:.0f} / "
+                  f"{r['compute_max_ms']:.0f} | {r['total_median_ms']:.0f} / {r['total_max_ms']:.0f} |")
