@@ -1,0 +1,212 @@
+"""The bound (E7), minorize-maximize and trust-region (E8) views, against independent computations."""
+
+import gymnasium as gym
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from trpo_lite import tabular
+from trpo_lite.tabular import FiniteMDP
+from trpo_lite.views import trust_region as tr
+
+
+def kl_rows(p, q):
+    """D_KL(p_s || q_s) per row by the textbook sum, 0 log 0 = 0."""
+    p, q = np.asarray(p), np.asarray(q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(p / q), 0.0)
+    return terms.sum(-1)
+
+
+def surrogate_explicit(mdp, old, new):
+    """L (E5) written out: J(old) + 1/(1 - gamma) sum_s nu_old(s) sum_a new(a|s) A_old(s, a)."""
+    nu, adv = tabular.visitation(mdp, old), tabular.advantages(mdp, old)
+    return tabular.objective(mdp, old) + np.einsum("s,...sa,sa->...", nu, new, adv) / (1 - mdp.gamma)
+
+
+@pytest.fixture
+def random_mdp():
+    rng = np.random.default_rng(1)
+    mdp = FiniteMDP(rng.dirichlet(np.ones(4), size=(4, 3)), rng.normal(size=(4, 3)), 0.8, np.ones(4) / 4)
+    return mdp, rng
+
+
+def test_bridge_mdp_returns_match_hand_computed_values():
+    for gamma in (0.5, 0.9):
+        mdp = tr.bridge_mdp(gamma)
+        # Back at home forever earns 0.1 per step; forward twice wins 2 at t = 1.
+        assert tabular.objective(mdp, tr.bridge_policy(0.0, 0.3)) == pytest.approx(0.1 / (1 - gamma))
+        assert tabular.objective(mdp, tr.bridge_policy(1.0, 1.0)) == pytest.approx(2 * gamma)
+    pi = tr.bridge_policy(np.array([0.1, 0.2]), 0.7)
+    assert pi.shape == (2, 3, 2)
+    np.testing.assert_allclose(pi[1, tr.HOME], [0.8, 0.2])
+    np.testing.assert_allclose(pi[:, tr.BRIDGE, tr.FORWARD], [0.7, 0.7])
+    with pytest.raises(ValueError, match=r"p_bridge must be probabilities in \[0, 1\]"):
+        tr.bridge_policy(0.5, 1.2)
+
+
+def test_greedy_policy_takes_the_best_action_and_keeps_tied_rows():
+    env = gym.make("FrozenLake-v1")
+    mdp = FiniteMDP.from_toy_text(env, 0.9)
+    old = mdp.random_policy(np.random.default_rng(0))
+    greedy = tr.greedy_policy(mdp, old)
+    adv = tabular.advantages(mdp, old)
+    for s in range(mdp.n_states):
+        if np.ptp(adv[s]) > 1e-9:
+            assert greedy[s, adv[s].argmax()] == 1.0
+        else:  # holes, the goal and the absorbing state: all actions tie
+            np.testing.assert_array_equal(greedy[s], old[s])
+    assert (np.ptp(adv, axis=1) <= 1e-9).sum() >= 5  # the tie branch really ran (4 holes, goal, absorbing)
+
+
+def test_state_kl_and_mean_kl_match_loops(random_mdp):
+    mdp, rng = random_mdp
+    old = mdp.random_policy(rng)
+    new = rng.dirichlet(np.ones(3), size=(7, 4))
+    new[0, 1] = [0.0, 0.5, 0.5]  # a dropped action: KL is infinite in that state
+    kl = tr.state_kl(old, new)
+    np.testing.assert_allclose(kl, kl_rows(old, new), rtol=1e-12)
+    assert np.isinf(kl[0, 1])
+    nu = tabular.visitation(mdp, old)
+    loop = [sum(nu[s] * kl_rows(old[s], new[b, s]) for s in range(4)) for b in range(1, 7)]
+    np.testing.assert_allclose(tr.tabular_mean_kl(mdp, old, new[1:]), loop, rtol=1e-12)
+    assert tr.tabular_mean_kl(mdp, old, old) == 0.0
+    with pytest.raises(ValueError, match=r"pi_new must have shape \[\.\.\., 4, 3\]"):
+        tr.state_kl(old, new[..., :2])
+    with pytest.raises(ValueError, match="rows of pi_new must each sum to 1"):
+        tr.state_kl(old, 2 * new)
+
+
+def test_surrogate_batch_equals_the_package_surrogate(random_mdp):
+    mdp, rng = random_mdp
+    old = mdp.random_policy(rng)
+    batch = rng.dirichlet(np.ones(3), size=(2, 5, 4))
+    want = [[tabular.surrogate(mdp, old, pi) for pi in row] for row in batch]
+    np.testing.assert_allclose(tr.surrogate_batch(mdp, old, batch), want, rtol=1e-12)
+
+
+def test_path_curves_hold_the_bound_and_match_the_package(random_mdp):
+    mdp, rng = random_mdp
+    old = mdp.random_policy(rng)
+    c = tr.path_curves(mdp, old)
+    greedy = tr.greedy_policy(mdp, old)
+    for k in (0, 20, 40, len(c["alpha"]) - 2):
+        pi = (1 - c["alpha"][k]) * old + c["alpha"][k] * greedy
+        assert c["J"][k] == pytest.approx(tabular.objective(mdp, pi), rel=1e-12)
+        assert c["bound"][k] == pytest.approx(tabular.lower_bound(mdp, old, pi), rel=1e-12, abs=1e-12)
+        assert c["penalty"][k] == pytest.approx(c["C"] * tabular.max_kl(old, pi), rel=1e-9, abs=1e-12)
+    assert c["J"][0] == pytest.approx(c["L"][0]) and c["J"][0] == pytest.approx(c["bound"][0])
+    assert np.all(c["J"] >= c["bound"] - 1e-12)  # E7
+    assert np.all(c["mean_kl"] <= c["max_kl"] + 1e-15)  # an average never exceeds the max
+    assert np.all(np.diff(c["L"]) >= -1e-12)  # the greedy target: L only grows along the path
+
+
+def test_minorize_maximize_improves_j_at_every_step_and_maximises_the_bound():
+    mdp, old = tr.bridge_mdp(), tr.bridge_policy(*tr.OLD)
+    history = tr.improve_along_path(mdp, old, n_iters=4)
+    assert np.all(np.diff(history["J"]) > 0)
+    greedy = tr.greedy_policy(mdp, old)
+    bounds = [tabular.lower_bound(mdp, old, (1 - a) * old + a * greedy) for a in tr.ALPHAS]
+    assert history["alpha"][0] == tr.ALPHAS[int(np.argmax(bounds))]
+    assert 0 < history["alpha"][0] < 1e-2  # at gamma = 0.9 the bound only certifies tiny steps
+
+
+def test_trust_region_steps_take_the_largest_admitted_step():
+    mdp, old = tr.bridge_mdp(), tr.bridge_policy(*tr.OLD)
+    history = tr.improve_along_path(mdp, old, n_iters=3, max_kl=0.01)
+    greedy = tr.greedy_policy(mdp, old)
+    kls = [tr.tabular_mean_kl(mdp, old, (1 - a) * old + a * greedy) for a in tr.ALPHAS]
+    assert history["alpha"][0] == max(a for a, kl in zip(tr.ALPHAS, kls, strict=True) if kl <= 0.01)
+    assert np.all(np.diff(history["J"]) > 0)
+    with pytest.raises(ValueError, match="max_kl must be None"):
+        tr.improve_along_path(mdp, old, 1, max_kl=0.0)
+
+
+def lines_by_label(ax):
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+@pytest.mark.parametrize("gamma", tr.BOUND_GAMMAS)
+def test_bound_view_draws_true_curves_with_the_bound_below_j(gamma):
+    fig = tr.bound_view(gamma)
+    mdp, old = tr.bridge_mdp(gamma), tr.bridge_policy(*tr.OLD)
+    greedy = tr.greedy_policy(mdp, old)
+    whole, zoom = fig.axes
+    J_line = lines_by_label(whole)["J (true)"]
+    for a, J in list(zip(J_line.get_xdata(), J_line.get_ydata(), strict=True))[::10]:
+        assert J == pytest.approx(tabular.objective(mdp, (1 - a) * old + a * greedy), rel=1e-12)
+    zl = lines_by_label(zoom)
+    gain_J, gain_bound = zl["J - J(old)"].get_ydata(), zl["bound - J(old)"].get_ydata()
+    assert np.all(gain_J >= gain_bound - 1e-12)
+    assert gain_bound.max() > 0  # minorize-maximize: the bound certifies a strict improvement
+    assert gain_bound[0] == pytest.approx(0.0, abs=1e-12)
+    plt.close(fig)
+
+
+def test_bound_view_rejects_a_gamma_without_a_table():
+    with pytest.raises(ValueError, match="gamma must be one of"):
+        tr.bound_view(0.42)
+
+
+def boundary_max_of_L(delta, n_angles=2000):
+    """Max of L on the curve mean KL = delta, by bisection along rays from pi_old (independent of the grid).
+
+    L is linear and the admitted set is convex (KL is convex in its second argument),
+    so the constrained maximum lies on that curve.
+    """
+    mdp, old = tr.bridge_mdp(), tr.bridge_policy(*tr.OLD)
+    nu = tabular.visitation(mdp, old)
+    angles = np.linspace(0, 2 * np.pi, n_angles, endpoint=False)
+    direction = np.stack([np.cos(angles), np.sin(angles)], -1)
+    center = np.array(tr.OLD)
+    # Largest radius that stays inside the open square (KL is infinite on its edges).
+    room = np.where(direction > 0, 1 - center, center)  # distance to the edge the ray heads for
+    edge = np.min(np.divide(room, np.abs(direction), out=np.full_like(direction, np.inf),
+                            where=direction != 0), axis=1)
+    lo, hi = np.zeros(n_angles), edge * (1 - 1e-12)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        points = center + mid[:, None] * direction
+        inside = kl_rows(old, tr.bridge_policy(points[:, 0], points[:, 1])) @ nu <= delta
+        lo, hi = np.where(inside, mid, lo), np.where(inside, hi, mid)
+    points = center + lo[:, None] * direction
+    return surrogate_explicit(mdp, old, tr.bridge_policy(points[:, 0], points[:, 1])).max()
+
+
+@pytest.mark.parametrize("k", range(len(tr.DELTAS)))
+def test_trust_region_view_finds_the_best_admitted_policy(k):
+    delta = tr.DELTAS[k]
+    fig = tr.trust_region_view(delta)
+    t = tr.trust_region_table()
+    mdp, old = tr.bridge_mdp(), tr.bridge_policy(*tr.OLD)
+    best = tr.bridge_policy(*t["best_p"][k])
+    nu = tabular.visitation(mdp, old)
+    assert kl_rows(old, best) @ nu <= delta  # admitted (E8)
+    assert t["best_L"][k] == pytest.approx(tabular.surrogate(mdp, old, best), rel=1e-12)
+    assert t["best_J"][k] == pytest.approx(tabular.objective(mdp, best), rel=1e-12)
+    # The grid optimum is within one grid cell's worth of L of the exact constrained optimum.
+    exact = boundary_max_of_L(delta)
+    grad = np.abs(surrogate_explicit(mdp, old, tr.bridge_policy(1, 0)) - surrogate_explicit(mdp, old, old))
+    grad += np.abs(surrogate_explicit(mdp, old, tr.bridge_policy(0.3, 1)) - surrogate_explicit(mdp, old, old))
+    step = t["p"][1] - t["p"][0]
+    assert exact - 3 * step * grad <= t["best_L"][k] <= exact + 1e-9
+    # Tabular and exact: a step toward higher L in every visited state never lowers J.
+    assert t["best_J"][k] > t["J_old"]
+    left, _ = fig.axes[0], fig.axes[1]
+    (star,) = [line for line in left.get_lines() if line.get_marker() == "*"]
+    np.testing.assert_allclose([star.get_xdata()[0], star.get_ydata()[0]], t["best_p"][k])
+    plt.close(fig)
+
+
+def test_trust_region_curves_grow_with_delta_and_l_overpromises():
+    t = tr.trust_region_table()
+    assert np.all(np.diff(t["best_L"]) >= 0)  # a larger region never admits less
+    assert np.all(t["best_L"] >= t["best_J"] - 1e-12)  # on the bridge MDP L overestimates along the way
+    # A bigger trust region is not always better: J of the L-maximiser peaks before delta = 1.
+    assert t["best_J"].argmax() < len(tr.DELTAS) - 1
+
+
+def test_trust_region_view_rejects_delta_outside_the_slider():
+    for bad in (0.0, 1e-5, 3.0):
+        with pytest.raises(ValueError, match="max_kl"):
+            tr.trust_region_view(bad)
