@@ -12,12 +12,6 @@ from trpo_lite import tabular
 from trpo_lite.tabular import FiniteMDP
 
 
-def random_mdp(rng, n_states=6, n_actions=3, gamma=0.9):
-    P = rng.dirichlet(np.ones(n_states) * 0.5, size=(n_states, n_actions))
-    R = rng.normal(size=(n_states, n_actions))
-    return FiniteMDP(P, R, gamma, rng.dirichlet(np.ones(n_states)))
-
-
 @pytest.fixture(scope="module")
 def lake():
     return FiniteMDP.from_toy_text(gym.make("FrozenLake-v1"), gamma=0.9)
@@ -44,7 +38,7 @@ def test_values_match_iterative_policy_evaluation(lake):
 
 def test_values_on_random_mdp_match_iteration():
     rng = np.random.default_rng(1)
-    mdp = random_mdp(rng, gamma=0.8)
+    mdp = FiniteMDP.random(rng, n_states=6, gamma=0.8, concentration=0.5)
     pi = mdp.random_policy(rng)
     V_ref, Q_ref = iterative_evaluation(mdp, pi, sweeps=300)
     np.testing.assert_allclose(tabular.state_values(mdp, pi), V_ref, atol=1e-10)
@@ -106,7 +100,7 @@ def test_performance_difference_identity_holds_exactly():
     """E3/E4: J(new) - J(old) = 1/(1-gamma) E_{s~nu_new, a~new}[A_old(s, a)]."""
     rng = np.random.default_rng(4)
     for gamma in (0.5, 0.9, 0.99):
-        mdp = random_mdp(rng, gamma=gamma)
+        mdp = FiniteMDP.random(rng, n_states=6, gamma=gamma, concentration=0.5)
         for _ in range(20):
             old, new = mdp.random_policy(rng), mdp.random_policy(rng, 0.3)
             nu_new = tabular.visitation(mdp, new)
@@ -140,7 +134,7 @@ def test_surrogate_matches_objective_in_value_and_gradient_at_old_policy(lake):
 def test_lower_bound_holds_for_hundreds_of_policy_pairs():
     """E7, including far-apart and near-deterministic pairs, on several MDPs."""
     rng = np.random.default_rng(6)
-    mdps = [random_mdp(rng, gamma=g) for g in (0.3, 0.7, 0.95)]
+    mdps = [FiniteMDP.random(rng, n_states=6, gamma=g, concentration=0.5) for g in (0.3, 0.7, 0.95)]
     mdps.append(FiniteMDP.from_toy_text(gym.make("FrozenLake-v1"), 0.9))
     checked = 0
     for mdp in mdps:
@@ -177,7 +171,7 @@ def test_torch_inputs_give_differentiable_results(lake):
 @given(seed=st.integers(0, 2**32 - 1), gamma=st.floats(0.0, 0.99), n_states=st.integers(1, 7))
 def test_visitation_is_a_distribution_and_bound_holds_for_any_mdp(seed, gamma, n_states):
     rng = np.random.default_rng(seed)
-    mdp = random_mdp(rng, n_states=n_states, gamma=gamma)
+    mdp = FiniteMDP.random(rng, n_states=n_states, gamma=gamma, concentration=0.5)
     old, new = mdp.random_policy(rng), mdp.random_policy(rng, 0.5)
     nu = tabular.visitation(mdp, old)
     assert nu.sum() == pytest.approx(1.0, abs=1e-9) and (nu >= -1e-12).all()

@@ -83,6 +83,14 @@ class FiniteMDP:
         start = np.append(np.asarray(env.unwrapped.initial_state_distrib, dtype=float), 0.0)
         return cls(P, R, gamma, start)
 
+    @classmethod
+    def random(cls, rng: np.random.Generator, n_states: int = 5, n_actions: int = 3, gamma: float = 0.9,
+               concentration: float = 1.0) -> "FiniteMDP":
+        """A dense random MDP: Dirichlet(concentration) transitions, Dirichlet(1) start, N(0, 1) rewards."""
+        P = rng.dirichlet(np.full(n_states, concentration), size=(n_states, n_actions))
+        R = rng.normal(size=(n_states, n_actions))
+        return cls(P, R, gamma, rng.dirichlet(np.ones(n_states)))
+
     def uniform_policy(self) -> np.ndarray:
         """[S, A] the policy that picks every action with equal probability."""
         return np.full((self.n_states, self.n_actions), 1.0 / self.n_actions)
@@ -90,6 +98,12 @@ class FiniteMDP:
     def random_policy(self, rng: np.random.Generator, concentration: float = 1.0) -> np.ndarray:
         """[S, A] rows drawn from Dirichlet(concentration); small concentration, near-deterministic."""
         return rng.dirichlet(np.full(self.n_actions, concentration), size=self.n_states)
+
+
+def mixture(pi_old, pi_new, alpha):
+    """pi_alpha = (1 - alpha) pi_old + alpha pi_new, [S, A]: the straight path from old (alpha = 0)
+    to new (alpha = 1). Numpy or torch; alpha may be a tensor that requires grad."""
+    return (1 - alpha) * pi_old + alpha * pi_new
 
 
 def _policy(mdp: FiniteMDP, pi, name: str = "pi") -> torch.Tensor:

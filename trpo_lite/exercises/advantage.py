@@ -16,13 +16,6 @@ from trpo_lite.tabular import FiniteMDP
 RTOL, ATOL = 1e-7, 1e-10
 
 
-def random_mdp(rng: np.random.Generator, n_states: int = 5, n_actions: int = 3) -> FiniteMDP:
-    """A dense random MDP: Dirichlet transitions and start, Gaussian rewards, gamma in [0.5, 0.95]."""
-    P = rng.dirichlet(np.ones(n_states), size=(n_states, n_actions))
-    R = rng.normal(size=(n_states, n_actions))
-    return FiniteMDP(P, R, float(rng.uniform(0.5, 0.95)), rng.dirichlet(np.ones(n_states)))
-
-
 def _close(got, want) -> bool:
     return bool(np.allclose(got, want, rtol=RTOL, atol=ATOL))
 
@@ -31,7 +24,7 @@ def check_advantages(fn, seed: int = 0, trials: int = 3) -> str:
     """Check ``fn(mdp, pi) -> A^pi`` [S, A] (E2: A = Q - V) on random MDPs and policies."""
     rng = np.random.default_rng(seed)
     for _ in range(trials):
-        mdp = random_mdp(rng)
+        mdp = FiniteMDP.random(rng, gamma=float(rng.uniform(0.5, 0.95)))
         pi = mdp.random_policy(rng)
         got = fn(mdp, pi.copy())
         shape = (mdp.n_states, mdp.n_actions)
@@ -92,7 +85,7 @@ def check_performance_difference(fn, seed: int = 0, trials: int = 3) -> str:
     """
     rng = np.random.default_rng(seed)
     for _ in range(trials):
-        mdp = random_mdp(rng)
+        mdp = FiniteMDP.random(rng, gamma=float(rng.uniform(0.5, 0.95)))
         pi_old, pi_new = mdp.random_policy(rng), mdp.random_policy(rng)
         got = _as_number(fn(mdp, pi_old.copy(), pi_new.copy()))
         want = tabular.objective(mdp, pi_new) - tabular.objective(mdp, pi_old)

@@ -8,17 +8,9 @@ import numpy as np
 
 from trpo_lite import tabular
 from trpo_lite.exercises._base import ExerciseError, expect_shape, passed
-from trpo_lite.tabular import FiniteMDP
 from trpo_lite.views.trust_region import state_kl, tabular_mean_kl
 
 SEED = 0
-
-
-def _random_mdp(rng: np.random.Generator, gamma: float, n_states: int = 5, n_actions: int = 3) -> FiniteMDP:
-    """Dense random transitions and rewards in [-1, 1], so advantages of both signs occur."""
-    P = rng.dirichlet(np.ones(n_states), size=(n_states, n_actions))
-    R = rng.uniform(-1.0, 1.0, size=(n_states, n_actions))
-    return FiniteMDP(P, R, gamma, rng.dirichlet(np.ones(n_states)))
 
 
 def _number(name: str, result) -> float:
@@ -64,9 +56,15 @@ def check_kl(fn) -> str:
 def check_penalty_coefficient(fn) -> str:
     """fn(mdp, pi_old) -> C = 4 eps gamma / (1 - gamma)^2 with eps = max |A^old| (E7)."""
     rng = np.random.default_rng(SEED)
+    cases = []
     for gamma in (0.5, 0.9, 0.97):
-        mdp = _random_mdp(rng, gamma)
+        mdp = tabular.FiniteMDP.random(rng, gamma=gamma)
+        # Negated rewards negate A: in one of the pair the largest |A| is a negative advantage.
+        flipped = tabular.FiniteMDP(mdp.P, -mdp.R, gamma, mdp.start)
         pi = mdp.random_policy(rng)
+        cases += [(mdp, pi), (flipped, pi)]
+    for mdp, pi in cases:
+        gamma = mdp.gamma
         got = _number("C", fn(mdp, pi.copy()))
         want = tabular.penalty_coefficient(mdp, pi)
         if np.isclose(got, want, rtol=1e-6):
@@ -96,7 +94,7 @@ def check_mean_kl(fn) -> str:
     """fn(mdp, pi_old, pi_new) -> E_{s ~ nu^old}[D_KL(pi_old(.|s) || pi_new(.|s))] (E8)."""
     rng = np.random.default_rng(SEED)
     for gamma in (0.6, 0.9):
-        mdp = _random_mdp(rng, gamma)
+        mdp = tabular.FiniteMDP.random(rng, gamma=gamma)
         old, new = mdp.random_policy(rng), mdp.random_policy(rng)
         got = _number("the mean KL", fn(mdp, old.copy(), new.copy()))
         want = float(tabular_mean_kl(mdp, old, new))

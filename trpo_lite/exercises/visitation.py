@@ -21,10 +21,7 @@ def _cases(seed: int = 2):
     """(mdp, pi_old, pi_new) on random 6-state, 3-action MDPs, one per gamma in GAMMAS."""
     rng = np.random.default_rng(seed)
     for gamma in GAMMAS:
-        n_states, n_actions = 6, 3
-        P = rng.dirichlet(np.full(n_states, 0.5), size=(n_states, n_actions))
-        R = rng.normal(size=(n_states, n_actions))
-        mdp = tabular.FiniteMDP(P, R, gamma, rng.dirichlet(np.ones(n_states)))
+        mdp = tabular.FiniteMDP.random(rng, n_states=6, n_actions=3, gamma=gamma, concentration=0.5)
         yield mdp, mdp.random_policy(rng), mdp.random_policy(rng, concentration=0.5)
 
 

@@ -54,7 +54,7 @@ def frozen_lake(gamma: float) -> tuple[FiniteMDP, np.ndarray, np.ndarray]:
 def mix(pi_old, pi_target, alpha: float) -> np.ndarray:
     """pi_new = (1 - alpha) pi_old + alpha pi_target, [S, A]: alpha in [0, 1] sets how far new moves."""
     alpha = check_unit_interval("alpha", alpha)
-    return (1 - alpha) * np.asarray(pi_old, dtype=float) + alpha * np.asarray(pi_target, dtype=float)
+    return tabular.mixture(np.asarray(pi_old, dtype=float), np.asarray(pi_target, dtype=float), alpha)
 
 
 def gain_per_state(mdp: FiniteMDP, pi_old, pi_new) -> np.ndarray:

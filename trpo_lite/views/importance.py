@@ -44,7 +44,7 @@ def _favoured() -> np.ndarray:
 def new_policy(alpha: float) -> np.ndarray:
     """[S, A] pi_new = (1 - alpha) uniform + alpha greedy: a mixture path (Kakade & Langford 2002)."""
     alpha = check_unit_interval("alpha", alpha)
-    return (1 - alpha) * frozenlake().uniform_policy() + alpha * _favoured()
+    return tabular.mixture(frozenlake().uniform_policy(), _favoured(), alpha)
 
 
 def old_policy(eps: float) -> np.ndarray:

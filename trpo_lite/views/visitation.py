@@ -14,6 +14,7 @@ import numpy as np
 
 from trpo_lite import tabular
 from trpo_lite.plots import grid_heatmap
+from trpo_lite.tabular import mixture  # noqa: F401 - the notebook shows it as views.mixture
 
 GAMMAS = np.round(0.5 + 0.01 * np.arange(50), 2)  # the gamma slider: 0.50, 0.51, ..., 0.99
 ALPHAS = np.round(np.linspace(0.0, 1.0, 51), 2)  # the alpha slider: 0.00, 0.02, ..., 1.00
@@ -41,14 +42,6 @@ def flawed_step(mdp: tabular.FiniteMDP, pi_old) -> np.ndarray:
     pi_new = greedy_step(mdp, pi_old)
     pi_new[BESIDE_GOAL] = np.eye(mdp.n_actions)[LEFT]
     return pi_new
-
-
-def mixture(pi_old, pi_new, alpha):
-    """pi_alpha, [S, A]: (1 - alpha) pi_old + alpha pi_new, the path from old (alpha = 0) to new (alpha = 1).
-
-    Works for numpy arrays and for torch tensors (alpha may be a tensor that requires grad).
-    """
-    return (1 - alpha) * pi_old + alpha * pi_new
 
 
 @dataclass(frozen=True)
