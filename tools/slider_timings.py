@@ -31,7 +31,10 @@ def _values(control, k=7):
         opts = [o[1] if isinstance(o, tuple) else o for o in opts]
         return opts[:: max(1, len(opts) // k)]
     lo, hi = control.min, control.max
-    return [type(control.value)(lo + (hi - lo) * i / (k - 1)) for i in range(k)]
+    points = [lo + (hi - lo) * i / (k - 1) for i in range(k)]
+    if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
+        return [control.base ** p for p in points]
+    return [type(control.value)(p) for p in points]
 
 _rows = []
 for _view, _controls in BUILT:
