@@ -54,3 +54,14 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci/run").read_text()
     assert "make test" in (ROOT / "README.md").read_text()
     assert "make lab" in (ROOT / "README.md").read_text()
+
+
+def test_readme_table_lists_every_notebook_with_modules_and_equations():
+    readme = (ROOT / "README.md").read_text()
+    lines = [line for line in readme.splitlines() if "](notebooks/" in line]
+    rows = {line.split("](", 1)[0].lstrip("| ["): line for line in lines}
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        row = rows.get(notebook.stem)
+        assert row, f"README's notebook table has no row for {notebook.name}"
+        assert f"(notebooks/{notebook.name})" in row and "`" in row, row
+        assert re.search(r"\bE\d+\b", row), f"{notebook.name}: no equation label in {row!r}"
