@@ -50,7 +50,8 @@ for _view, _controls in BUILT:
                 plt.close(_fig)
             _t2 = time.perf_counter()
             _compute.append(1000 * (_t1 - _t0)); _total.append(1000 * (_t2 - _t0))
-        _rows.append({"view": _view.__module__.split(".")[-1] + "." + _view.__name__, "slider": _name,
+        _fn = getattr(_view, "func", _view)  # functools.partial views
+        _rows.append({"view": _fn.__module__.split(".")[-1] + "." + _fn.__name__, "slider": _name,
                       "compute_median_ms": statistics.median(_compute), "compute_max_ms": max(_compute),
                       "total_median_ms": statistics.median(_total), "total_max_ms": max(_total)})
 print("SLIDER_TIMINGS" + json.dumps(_rows))
