@@ -162,8 +162,13 @@ def move_sliders(page, expected: int, label: str) -> list[str]:
         at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
         before = page.evaluate(SNAPSHOT_JS)
         handle.focus()
-        page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
-        after = wait_stable_snapshot(page, before)
+        # Two tries: right after a Voila page loads, the first change is now and then not
+        # echoed into its Output widget; a slider that is really dead fails both.
+        for _ in range(2):
+            page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+            after = wait_stable_snapshot(page, before, timeout=8.0)
+            if after != before:
+                break
         if readout.count() and readout.inner_text() == value_before:
             problems.append(f"{label}: slider '{name}' did not move")
         elif after == before:
