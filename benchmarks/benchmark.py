@@ -1,0 +1,258 @@
+"""trpo_lite against sb3-contrib's TRPO, side by side, one run at a time; writes benchmarks/RESULTS.md.
+
+    python benchmarks/benchmark.py                                # 3 envs x 5 seeds x 100k steps
+    python benchmarks/benchmark.py --envs CartPole-v1 --seeds 0 1 --steps 50000 --out /tmp/quick.md
+
+Both libraries are measured the same way, from real finished training episodes:
+- steps (and wall seconds, from the start of training including env creation) until
+  the mean return of the last 10 finished training episodes first reaches the threshold;
+- the mean return over 20 deterministic episodes after training (the same initial
+  states for both: episode k resets with seed 10_000 + k);
+- throughput: environment steps per second over the whole run, updates included.
+Process-wide import costs (torch's optimizer imports torch._dynamo on first use) are paid
+once before any timing. Needs the `bench` extra (sb3-contrib).
+"""
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from importlib.metadata import version
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from trpo_lite.config import TRPOConfig, preset
+from trpo_lite.persistence import evaluate
+from trpo_lite.training import train
+
+THRESHOLDS = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0, "Pendulum-v1": -200.0}
+EVAL_SEED, EVAL_EPISODES, WINDOW = 10_000, 20, 10
+PACKAGES = ("trpo_lite", "torch", "gymnasium", "numpy", "stable_baselines3", "sb3_contrib")
+
+# rl-baselines3-zoo's tuned TRPO hyperparameters, from hyperparams/trpo.yml
+# (https://github.com/DLR-RM/rl-baselines3-zoo/blob/master/hyperparams/trpo.yml), read there.
+# "normalize" means the zoo wraps the training env in VecNormalize (observations and rewards).
+ZOO = {
+    "CartPole-v1": dict(n_envs=2, policy="MlpPolicy", n_steps=512, batch_size=512, cg_damping=1e-3,
+                        gae_lambda=0.98, gamma=0.99, learning_rate=1e-3, n_critic_updates=20),
+    "Acrobot-v1": dict(normalize=True, n_envs=2, policy="MlpPolicy", n_steps=1024),
+    "Pendulum-v1": dict(n_envs=2, policy="MlpPolicy", n_steps=1024, gamma=0.9, n_critic_updates=15,
+                        use_sde=True, sde_sample_freq=4),
+}
+
+
+def steps_to_threshold(episodes: list[dict], threshold: float):
+    """(env steps, wall s) when the mean of the last WINDOW finished episodes first reaches threshold."""
+    returns = [e["return"] for e in episodes]
+    for j in range(WINDOW, len(episodes) + 1):
+        if np.mean(returns[j - WINDOW:j]) >= threshold:
+            return episodes[j - 1]["env_steps"], episodes[j - 1]["wall"]
+    return None, None
+
+
+def run_trpo_lite(env_id: str, seed: int, steps: int) -> dict:
+    start, cpu = time.perf_counter(), time.process_time()
+    agent, history = train(env_id, seed=seed, progress=False, total_steps=steps)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    returns = evaluate(agent, env_id, EVAL_EPISODES, EVAL_SEED)
+    return _summary(history.episodes, env_id, history[-1]["time/env_steps"], wall, cpu, returns)
+
+
+def run_sb3(env_id: str, seed: int, steps: int) -> dict:
+    from sb3_contrib import TRPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    episodes = []
+
+    class Episodes(BaseCallback):  # the Monitor wrapper puts raw returns in info["episode"]
+        def _on_step(self) -> bool:
+            for info in self.locals["infos"]:
+                if "episode" in info:
+                    episodes.append({"return": float(info["episode"]["r"]), "env_steps": self.num_timesteps,
+                                     "wall": time.perf_counter() - start})
+            return True
+
+    kwargs = dict(ZOO[env_id])
+    n_envs, normalize = kwargs.pop("n_envs"), kwargs.pop("normalize", False)
+    start, cpu = time.perf_counter(), time.process_time()
+    env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+    if normalize:
+        env = VecNormalize(env, gamma=kwargs.get("gamma", 0.99))
+    model = TRPO(env=env, seed=seed, verbose=0, device="cpu", **kwargs)
+    model.learn(total_timesteps=steps, callback=Episodes())
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    returns = _evaluate_sb3(model, env if normalize else None, env_id)
+    return _summary(episodes, env_id, model.num_timesteps, wall, cpu, returns)
+
+
+def _evaluate_sb3(model, vec_normalize, env_id: str) -> np.ndarray:
+    """Deterministic episodes on the same initial states as trpo_lite's ``evaluate``."""
+    env, returns = gym.make(env_id), []
+    for k in range(EVAL_EPISODES):
+        obs, _ = env.reset(seed=EVAL_SEED + k)
+        total, done = 0.0, False
+        while not done:
+            seen = obs if vec_normalize is None else vec_normalize.normalize_obs(obs)
+            action, _ = model.predict(seen, deterministic=True)
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total, done = total + float(reward), terminated or truncated
+        returns.append(total)
+    env.close()
+    return np.array(returns)
+
+
+def _summary(episodes, env_id, env_steps, wall, cpu, returns) -> dict:
+    hit_steps, hit_wall = steps_to_threshold(episodes, THRESHOLDS[env_id])
+    return {"steps_to_threshold": hit_steps, "wall_to_threshold": hit_wall,
+            "eval_mean": float(returns.mean()), "eval_std": float(returns.std()),
+            "steps_per_s": env_steps / wall, "steps_per_cpu_s": env_steps / cpu, "wall": wall}
+
+
+def _median(xs):
+    """Median with a run that never reached the threshold (None) counted as infinitely slow."""
+    m = statistics.median([math.inf if x is None else x for x in xs])
+    return None if math.isinf(m) else m
+
+
+def _fmt(x, spec: str) -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    if os.path.exists("/proc/cpuinfo"):
+        names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return f"{platform.platform()}, {cpu}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}"
+
+
+def report(results: dict, args, load_before, load_after) -> str:
+    lines = [
+        "# trpo_lite vs sb3-contrib TRPO",
+        "",
+        f"Generated by `{' '.join(['python benchmarks/benchmark.py', *sys.argv[1:]])}` on "
+        f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}.",
+        "",
+        f"- Machine: {machine()}; torch threads: {torch.get_num_threads()}; load average (1 min) "
+        f"before / after: {load_before:.2f} / {load_after:.2f} (well above 0 means other work shared "
+        "the CPUs: wall-clock numbers are then pessimistic, steps per CPU second much less so).",
+        "- Versions: " + ", ".join(f"{p} {version(p)}" for p in PACKAGES),
+        f"- Seeds: {args.seeds}; {args.steps} env steps per run; runs one after another in one process.",
+        f"- Threshold: mean return of the last {WINDOW} finished training episodes "
+        f"({', '.join(f'{e} {t:g}' for e, t in THRESHOLDS.items())}); a run that never reaches it "
+        f"counts as slowest in the medians. Evaluation: {EVAL_EPISODES} deterministic episodes, "
+        f"initial states seeded {EVAL_SEED} + k for both libraries.",
+        "- sb3-contrib: rl-baselines3-zoo `hyperparams/trpo.yml` (`ZOO` in benchmark.py). trpo_lite: "
+        "`trpo_lite.config.PRESETS`, which differ from `TRPOConfig()` in:",
+        *[f"  - {env_id}: {_preset_changes(env_id)}" for env_id in results],
+        "",
+        "## Medians over seeds",
+        "",
+        *_table(("env", "library", "steps to threshold", "seeds reaching", "wall s to threshold",
+                 "eval return", "env steps/s", "env steps per CPU s")),
+    ]
+    for env_id, lib, runs in _runs(results):
+        reached = sum(r["steps_to_threshold"] is not None for r in runs)
+        lines.append(
+            f"| {env_id} | {lib} | {_fmt(_median([r['steps_to_threshold'] for r in runs]), ',.0f')} | "
+            f"{reached}/{len(runs)} | {_fmt(_median([r['wall_to_threshold'] for r in runs]), '.1f')} | "
+            f"{_fmt(_median([r['eval_mean'] for r in runs]), '.1f')} | "
+            f"{_fmt(_median([r['steps_per_s'] for r in runs]), ',.0f')} | "
+            f"{_fmt(_median([r['steps_per_cpu_s'] for r in runs]), ',.0f')} |")
+    lines += ["", "## Targets (trpo_lite against sb3-contrib, medians)", "", *_targets(results), "",
+              "## Every run", "", *_table(("env", "library", "seed", "steps to threshold",
+                                           "wall s to threshold", "eval mean +- std", "env steps/s",
+                                           "env steps per CPU s"))]
+    for env_id, lib, runs in _runs(results):
+        for seed, r in zip(args.seeds, runs, strict=True):
+            lines.append(f"| {env_id} | {lib} | {seed} | {_fmt(r['steps_to_threshold'], ',')} | "
+                         f"{_fmt(r['wall_to_threshold'], '.2f')} | "
+                         f"{r['eval_mean']:.1f} +- {r['eval_std']:.1f} | "
+                         f"{r['steps_per_s']:,.0f} | {r['steps_per_cpu_s']:,.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _table(header) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+
+def _runs(results: dict):
+    for env_id, by_lib in results.items():
+        for lib in ("trpo_lite", "sb3-contrib"):
+            if by_lib.get(lib):
+                yield env_id, lib, by_lib[lib]
+
+
+def _preset_changes(env_id: str) -> str:
+    default, tuned = TRPOConfig().to_dict(), preset(env_id).to_dict()
+    changed = [f"{k}={v}" for k, v in tuned.items() if v != default[k] and k != "env_id"]
+    return ", ".join(changed) or "nothing"
+
+
+def _targets(results: dict) -> list[str]:
+    out = []
+    for env_id, by_lib in results.items():
+        ours, theirs = by_lib.get("trpo_lite"), by_lib.get("sb3-contrib")
+        if not (ours and theirs):
+            continue
+        s_ours, s_theirs = (_median([r["steps_to_threshold"] for r in rs]) for rs in (ours, theirs))
+        all_reach = all(r["steps_to_threshold"] is not None for r in ours)
+        if s_ours is None or s_theirs is None:
+            out.append(f"- {env_id}: steps to threshold: a median is missing (runs that never reached it).")
+        else:
+            ratio = s_ours / s_theirs
+            met = "met" if ratio <= 0.7 and all_reach else "NOT met"
+            out.append(f"- {env_id}: steps to threshold {ratio:.2f}x sb3-contrib's (target <= 0.7x, "
+                       f"all seeds reaching: {all_reach}): {met}.")
+        for key, what in (("steps_per_s", "throughput"), ("steps_per_cpu_s", "steps per CPU second")):
+            speed = _median([r[key] for r in ours]) / _median([r[key] for r in theirs])
+            out.append(f"- {env_id}: {what} {speed:.1f}x sb3-contrib's (target >= 3x): "
+                       f"{'met' if speed >= 3 else 'NOT met'}.")
+        if env_id == "CartPole-v1":
+            wall = _median([r["wall_to_threshold"] for r in ours])
+            out.append(f"- CartPole-v1: median wall time to threshold {_fmt(wall, '.1f')} s (target <= 5 s): "
+                       f"{'met' if wall is not None and wall <= 5 else 'NOT met'}.")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--envs", nargs="+", default=list(THRESHOLDS), choices=list(THRESHOLDS),
+                        help="environments to run (default: all three)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="training seeds")
+    parser.add_argument("--steps", type=int, default=100_000, help="environment steps per run")
+    parser.add_argument("--libs", nargs="+", default=["trpo_lite", "sb3-contrib"],
+                        choices=["trpo_lite", "sb3-contrib"], help="which libraries to run")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "RESULTS.md"),
+                        help="where to write the report (default: benchmarks/RESULTS.md)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # pay the one-off optimizer import up front
+    load_before = os.getloadavg()[0]
+    runners = {"trpo_lite": run_trpo_lite, "sb3-contrib": run_sb3}
+    results = {}
+    for env_id in args.envs:
+        gym.make(env_id).close()  # warm the env's imports outside the timed runs
+        for lib in args.libs:
+            for seed in args.seeds:
+                r = runners[lib](env_id, seed, args.steps)
+                results.setdefault(env_id, {}).setdefault(lib, []).append(r)
+                summary = ", ".join(f"{k} {_fmt(v, '.6g')}" for k, v in r.items())
+                print(f"{env_id} {lib} seed {seed}: {summary}", flush=True)
+    text = report(results, args, load_before, os.getloadavg()[0])
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Command line: ``python -m trpo_lite train`` and ``python -m trpo_lite evaluate``.
+
+    python -m trpo_lite train --env CartPole-v1 --steps 100000 --seed 0 --out runs/cartpole
+    python -m trpo_lite evaluate runs/cartpole --episodes 20
+
+A run folder holds progress.csv (one row per iteration, the history keys as
+columns), curve.png, agent.pt and config.json; ``evaluate`` adds eval.json.
+Bad input ends with a one-line error on stderr and exit status 2.
+"""
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from trpo_lite.config import UPDATES, preset
+from trpo_lite.persistence import evaluate, load_agent, save_agent
+from trpo_lite.rollout import check_env_id
+from trpo_lite.training import train
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + message
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m trpo_lite", description="Train and evaluate TRPO agents (trpo_lite).")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train an agent and write a run folder",
+                       description="Train a TRPO agent with the env's preset (trpo_lite.config.PRESETS).")
+    t.add_argument("--env", default="CartPole-v1", help="gymnasium environment id (default: CartPole-v1)")
+    t.add_argument("--steps", type=_positive_int,
+                   help="environment steps to train for (default: the preset's)")
+    t.add_argument("--seed", type=int, default=0, help="seed for torch and the environments (default: 0)")
+    t.add_argument("--out", required=True, type=Path,
+                   help="run folder to write progress.csv, curve.png, agent.pt, config.json into")
+    t.add_argument("--update", choices=UPDATES,
+                   help="policy update: trpo, npg (no line search) or vpg (default: trpo)")
+    t.add_argument("--max-kl", type=float, help="trust-region radius delta (default: the preset's)")
+    t.add_argument("--num-envs", type=_positive_int,
+                   help="parallel environment copies (default: the preset's)")
+    t.add_argument("--threads", type=_positive_int, default=1,
+                   help="torch CPU threads (default: 1, the fastest for these small networks)")
+    t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a saved agent with deterministic actions",
+                       description="Run deterministic episodes with a trained agent; write eval.json.")
+    e.add_argument("run", type=Path, help="run folder written by `train` (holds agent.pt)")
+    e.add_argument("--episodes", type=_positive_int, default=20, help="number of episodes (default: 20)")
+    e.add_argument("--seed", type=int, default=0, help="episode k resets with seed + k (default: 0)")
+    e.add_argument("--env", help="environment id (default: the one the agent was trained on)")
+    e.set_defaults(func=_evaluate)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, gym.error.Error) as error:
+        message = " ".join(str(error).split())  # one line, whatever the exception held
+        print(f"python -m trpo_lite {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _train(args) -> int:
+    check_env_id(args.env)
+    torch.set_num_threads(args.threads)
+    overrides = {"total_steps": args.steps, "update": args.update, "max_kl": args.max_kl,
+                 "num_envs": args.num_envs}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    agent, history = train(preset(args.env), seed=args.seed, progress=not args.no_progress, **overrides)
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_agent(agent, args.out / "agent.pt")
+    (args.out / "config.json").write_text(json.dumps({"seed": args.seed, "config": agent.config.to_dict()},
+                                                     indent=2))
+    with open(args.out / "progress.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(history[0]) if history else [])
+        writer.writeheader()
+        writer.writerows(history)
+    _save_curve(history, args.env, args.out / "curve.png")
+    steps = history[-1]["time/env_steps"] if history else 0
+    print(f"trained {args.env} for {steps} steps; wrote agent.pt, config.json, progress.csv, curve.png "
+          f"to {args.out}")
+    return 0
+
+
+def _evaluate(args) -> int:
+    if not args.run.is_dir():
+        raise FileNotFoundError(f"run folder {args.run} does not exist (write one with "
+                                f"`python -m trpo_lite train --out {args.run}`)")
+    agent = load_agent(args.run / "agent.pt")
+    env_id = args.env or agent.config.env_id
+    returns = evaluate(agent, env_id, args.episodes, args.seed)
+    result = {"env_id": env_id, "episodes": args.episodes, "seed": args.seed, "mean": float(np.mean(returns)),
+              "std": float(np.std(returns)), "returns": returns.tolist()}
+    (args.run / "eval.json").write_text(json.dumps(result, indent=2))
+    print(f"{env_id}: mean return {result['mean']:.2f}, std {result['std']:.2f} over {args.episodes} "
+          f"deterministic episodes; wrote {args.run}/eval.json")
+    return 0
+
+
+def _save_curve(history, env_id: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; no display needed
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    steps = [row["time/env_steps"] for row in history]
+    ax.plot(steps, [row["rollout/return_mean"] for row in history], ".", alpha=0.5,
+            label="episodes ended in the iteration")
+    ax.plot(steps, [row["rollout/return_last10"] for row in history], label="last 10 episodes")
+    threshold = gym.spec(env_id).reward_threshold
+    if threshold is not None:
+        ax.axhline(threshold, color="gray", linestyle="--", label=f"reward threshold {threshold:g}")
+    ax.set(xlabel="environment steps", ylabel="mean episode return", title=f"TRPO on {env_id}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

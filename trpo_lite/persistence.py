@@ -1,0 +1,97 @@
+"""Saving, loading, evaluating and rendering a trained agent.
+
+A saved agent is one ``torch.save`` file holding plain types and tensors
+only (so ``torch.load(weights_only=True)`` reads it): the config, the two
+spaces the networks were built for, and the state dict (policy, value
+function, observation statistics).
+"""
+
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from trpo_lite.agent import Agent
+from trpo_lite.config import TRPOConfig
+from trpo_lite.rollout import check_env_id
+
+FORMAT_VERSION = 1
+
+
+def save_agent(agent: Agent, path) -> None:
+    """Write the agent to path (conventionally ``agent.pt``)."""
+    torch.save({
+        "format": FORMAT_VERSION,
+        "config": agent.config.to_dict(),
+        "observation_space": _describe(agent.observation_space),
+        "action_space": _describe(agent.action_space),
+        "state_dict": agent.state_dict(),
+    }, path)
+
+
+def load_agent(path) -> Agent:
+    """Read an agent written by ``save_agent``; its actions equal the saved agent's exactly."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no saved agent at {path}")
+    data = torch.load(path, weights_only=True)
+    if data.get("format") != FORMAT_VERSION:
+        raise ValueError(f"{path} has format {data.get('format')!r}; this version reads {FORMAT_VERSION}")
+    agent = Agent(_rebuild(data["observation_space"]), _rebuild(data["action_space"]),
+                  TRPOConfig.from_dict(data["config"]))
+    agent.load_state_dict(data["state_dict"])
+    return agent
+
+
+def evaluate(agent: Agent, env_id: str | None = None, episodes: int = 20, seed: int = 0) -> np.ndarray:
+    """Returns [episodes] of deterministic episodes (the policy's mode or mean).
+
+    Episode k resets with seed + k; env_id defaults to the one the agent was trained on.
+    """
+    if not (isinstance(episodes, int) and episodes >= 1):
+        raise ValueError(f"episodes must be an integer >= 1; got {episodes!r}")
+    env = _make(agent, env_id)
+    returns = np.array([_run(agent, env, seed + k)[0] for k in range(episodes)])
+    env.close()
+    return returns
+
+
+def render_episode(agent: Agent, env_id: str | None = None, seed: int = 0) -> list[np.ndarray]:
+    """RGB frames [H, W, 3] (uint8) of one deterministic episode, from the reset to the end."""
+    env = _make(agent, env_id, render_mode="rgb_array")
+    frames = _run(agent, env, seed, render=True)[1]
+    env.close()
+    return frames
+
+
+def _make(agent: Agent, env_id: str | None, **kwargs):
+    env_id = agent.config.env_id if env_id is None else env_id
+    check_env_id(env_id)
+    return gym.make(env_id, **kwargs)
+
+
+def _run(agent: Agent, env, seed: int, render: bool = False) -> tuple[float, list]:
+    obs, _ = env.reset(seed=seed)
+    total, frames, done = 0.0, [env.render()] if render else [], False
+    while not done:
+        action = agent.act(obs[None], deterministic=True)[1][0]
+        obs, reward, terminated, truncated, _ = env.step(action)
+        total += float(reward)
+        done = terminated or truncated
+        if render:
+            frames.append(env.render())
+    return total, frames
+
+
+def _describe(space) -> dict:
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    return {"type": "Box", "low": torch.from_numpy(space.low), "high": torch.from_numpy(space.high)}
+
+
+def _rebuild(desc: dict):
+    if desc["type"] == "Discrete":
+        return spaces.Discrete(desc["n"], start=desc["start"])
+    return spaces.Box(desc["low"].numpy(), desc["high"].numpy(), dtype=desc["low"].numpy().dtype)
