@@ -1,0 +1,106 @@
+"""The notebook-08 checkers accept right answers written independently and name typical mistakes."""
+
+import numpy as np
+import pytest
+import torch
+
+from trpo_lite import conjugate_gradient, flat_params, line_search, set_flat_params
+from trpo_lite.exercises._base import ExerciseError
+from trpo_lite.exercises.agent import check_explained_variance, check_trpo_step
+
+
+def step_variant(params, g, fvp, max_kl, surrogate_gain, kl, *, direction="x", scale="sqrt",
+                 search="package"):
+    """One TRPO update with switches for the typical mistakes (defaults: right); the scale is computed
+    by hand, not with natural_step_scale, so the right answer is independent of the package's."""
+    if direction == "x":
+        d = conjugate_gradient(fvp, g)
+    elif direction == "solve":  # another right answer: H formed column by column, solved directly
+        H = torch.stack([fvp(e) for e in torch.eye(len(g), dtype=g.dtype)], dim=1)
+        d = torch.linalg.solve(H, g)
+    else:
+        d = {"g": g, "Hg": fvp(g)}[direction]
+    dHd = float(d @ fvp(d))
+    beta = {"sqrt": (2 * max_kl / dHd) ** 0.5, "none": 1.0, "no_sqrt": 2 * max_kl / dHd,
+            "no_two": (max_kl / dHd) ** 0.5}[scale]
+    full_step = beta * d
+    if search == "package":
+        line_search(params, full_step, surrogate_gain, kl, max_kl)
+        return
+    theta = flat_params(params)
+    if search == "none":
+        set_flat_params(params, theta + full_step)
+        return
+    fraction, previous = 1.0, 0.0
+    for _ in range(11):  # own backtracking: 1, 1/2, ..., 1/1024
+        if search == "subtract":  # walks theta by differences and undoes the walk: off by rounding
+            set_flat_params(params, flat_params(params) + (fraction - previous) * full_step)
+        else:
+            set_flat_params(params, theta + fraction * full_step)
+        with torch.no_grad():
+            if kl() <= max_kl and surrogate_gain() > 0:
+                return
+        fraction, previous = fraction / 2, fraction
+    if search == "copy":
+        set_flat_params(params, theta)
+    elif search == "subtract":
+        set_flat_params(params, flat_params(params) - previous * full_step)
+
+
+def test_trpo_step_checker_accepts_right_answers(capsys):
+    assert check_trpo_step(step_variant).startswith("Correct")
+    assert check_trpo_step(lambda *args: step_variant(*args, search="copy"))
+    assert check_trpo_step(lambda *args: step_variant(*args, direction="solve"))
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ({"direction": "g"}, "points along g, the plain gradient"),
+        ({"direction": "Hg"}, "points along H g"),
+        ({"scale": "no_sqrt"}, "the scale is its square root"),
+        ({"scale": "none"}, "stepped by x itself"),
+        ({"scale": "no_two"}, r"sqrt\(delta / x\^T H x\)"),
+        ({"search": "none"}, r"mean KL .* > max_kl"),
+        ({"search": "keep"}, r"surrogate gain .* <= 0 instead of restoring"),
+        ({"search": "subtract"}, "not exact in floating point"),
+    ],
+)
+def test_trpo_step_checker_names_the_mistake(mistake, message):
+    with pytest.raises(ExerciseError, match=message):
+        check_trpo_step(lambda *args: step_variant(*args, **mistake))
+
+
+def test_trpo_step_checker_rejects_doing_nothing():
+    with pytest.raises(ExerciseError, match="left theta unchanged"):
+        check_trpo_step(lambda *args: None)
+
+
+def ev_right(values, targets):
+    residual, targets = (targets - values).numpy(), targets.numpy()
+    return 1.0 - np.var(residual) / np.var(targets)  # numpy's ddof 0 on both sides: the same ratio
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda v, y: 1 - (y - v).var() / v.var(), r"divided by Var\[values\]"),
+        (lambda v, y: (y - v).var() / y.var() - 1, "sign is flipped"),
+        (lambda v, y: (y - v).var() / y.var(), "left \\*unexplained\\*"),
+        (lambda v, y: 1 - ((y - v) ** 2).mean() / y.var(), "mean squared error"),
+        (lambda v, y: 1 - np.var((y - v).numpy()) / y.var(), "different variance formulas"),
+        (lambda v, y: 1 - v.var() / y.var(), "spreads of V and of the targets"),
+        (lambda v, y: torch.stack([1 - (y - v).var() / y.var()]), "has shape"),
+        (lambda v, y: None, "return one number"),
+    ],
+)
+def test_explained_variance_checker_names_the_mistake(answer, message):
+    with pytest.raises(ExerciseError, match=message):
+        check_explained_variance(answer)
+
+
+def test_explained_variance_checker_accepts_right_answers(capsys):
+    assert check_explained_variance(ev_right).startswith("Correct")
+    assert check_explained_variance(lambda v, y: 1 - torch.var(y - v) / torch.var(y))  # a 0-d tensor
+    assert "Correct" in capsys.readouterr().out

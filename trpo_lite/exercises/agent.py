@@ -1,0 +1,236 @@
+"""Checkers for notebook 08: one TRPO update assembled from the package's pieces (E9-E12, E14) and
+the value function's explained variance.
+
+Each checker runs the learner's function on problems drawn from a fixed seed,
+compares it with the package, and when they differ names the typical mistake
+the answer matches (found by making that mistake on purpose and comparing).
+
+Shapes: P parameters, B samples.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from trpo_lite.cg import conjugate_gradient
+from trpo_lite.exercises._base import ExerciseError, expect_shape, passed
+from trpo_lite.flat import flat_params
+from trpo_lite.trust_region import line_search, natural_step_scale
+from trpo_lite.value import explained_variance
+
+SEED = 8
+MAX_KL = 0.01
+
+STEP_MISTAKES = {
+    "direction_g": "your step points along g, the plain gradient. TRPO's direction is x = H^-1 g: solve "
+                   "H x = g with conjugate_gradient(fvp, g) (E11), then scale x, not g",
+    "direction_Hg": "your step points along H g: you multiplied g by H (fvp(g)). TRPO needs H^-1 g: solve "
+                    "H x = g with conjugate_gradient(fvp, g) (E11)",
+    "no_sqrt": "your step scale is 2 delta / x^T H x; the scale is its square root, beta = "
+               "sqrt(2 delta / x^T H x) = natural_step_scale(x, fvp(x), max_kl) (E9)",
+    "no_scale": "you stepped by x itself, unscaled: x only gives the direction. Scale it to the trust "
+                "region, beta = sqrt(2 delta / x^T H x) = natural_step_scale(x, fvp(x), max_kl) (E9)",
+    "no_two": "your step scale is sqrt(delta / x^T H x); the quadratic model of the KL is "
+              "1/2 beta^2 x^T H x, so setting it to delta gives beta = sqrt(2 delta / x^T H x) (E9)",
+}
+
+
+def _direction_and_scale(fvp, g: torch.Tensor, max_kl: float, mistake: str | None):
+    """The full step TRPO builds from g (E9, E11), or the one a mistake builds."""
+    if mistake == "direction_g":
+        return natural_step_scale(g, fvp(g), max_kl) * g
+    if mistake == "direction_Hg":
+        Hg = fvp(g)
+        return natural_step_scale(Hg, fvp(Hg), max_kl) * Hg
+    x = conjugate_gradient(fvp, g)
+    xHx = float(x @ fvp(x))
+    scale = {"no_sqrt": 2 * max_kl / xHx, "no_scale": 1.0, "no_two": (max_kl / xHx) ** 0.5}
+    return scale.get(mistake, natural_step_scale(x, fvp(x), max_kl)) * x
+
+
+def _reference_step(params, g, fvp, max_kl, surrogate_gain, kl, mistake: str | None = None):
+    """The update the learner should write (mistake None), or one with a mistake made on purpose."""
+    return line_search(params, _direction_and_scale(fvp, g, max_kl, mistake), surrogate_gain, kl, max_kl)
+
+
+@dataclass(frozen=True)
+class _Case:
+    """A toy trust-region problem with an explicit H: what it teaches, and how its KL and L are shaped.
+
+    With d = theta - theta_old, q = 1/2 d^T H d and x = H^-1 g, beta = sqrt(2 delta / x^T H x):
+    kl = kl_scale q + kl_quartic q^2 / delta (the model H is exact when kl_scale = 1, kl_quartic = 0);
+    gain = g^T d - kink sqrt(q / delta) g^T beta x (with kink > 1 every step along x lowers L).
+    """
+
+    name: str
+    kl_scale: float
+    kl_quartic: float
+    kink: float
+
+
+CASES = (
+    _Case("the full step lies inside the trust region and improves L", 0.9, 0.0, 0.0),
+    _Case("the full step's true KL is far above delta (the quadratic model underestimates it)",
+          1.0, 20.0, 0.0),
+    _Case("every step along x lowers L", 0.9, 0.0, 1.5),
+)
+
+
+def _random_problem(rng) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """H [P, P] symmetric positive definite (eigenvalues over two decades), g [P], theta_old [P]; P = 6."""
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    H = q @ np.diag(np.exp(rng.uniform(np.log(0.1), np.log(10.0), size=6))) @ q.T
+    g, theta_old = rng.normal(size=6), rng.normal(size=6)
+    return torch.as_tensor((H + H.T) / 2), torch.as_tensor(g), torch.as_tensor(theta_old)
+
+
+def _build(case: _Case, index: int):
+    """(params [W (2, 2), b (2,)], g [P], fvp, surrogate_gain, kl) for one case; the closures read params."""
+    H, g, theta_old = _random_problem(np.random.default_rng([SEED, index]))
+    x = torch.linalg.solve(H, g)
+    beta_gx = float(torch.sqrt(2 * MAX_KL / (x @ H @ x))) * float(g @ x)
+    params = [nn.Parameter(theta_old[:4].reshape(2, 2).clone()), nn.Parameter(theta_old[4:].clone())]
+
+    def q():
+        d = flat_params(params) - theta_old
+        return 0.5 * d @ H @ d, d
+
+    def kl():
+        quad, _ = q()
+        return case.kl_scale * quad + case.kl_quartic * quad**2 / MAX_KL
+
+    def surrogate_gain():
+        quad, d = q()
+        return g @ d - case.kink * torch.sqrt(quad / MAX_KL) * beta_gx
+
+    return params, g, H.__matmul__, surrogate_gain, kl
+
+
+def _after(fn, case: _Case, index: int, mistake: str | None = None):
+    """Run fn (or the reference with a mistake) on a fresh copy of the case: (theta before, theta after,
+    kl, gain after)."""
+    params, g, fvp, surrogate_gain, kl = _build(case, index)
+    theta = flat_params(params)
+    if fn is None:
+        _reference_step(params, g, fvp, MAX_KL, surrogate_gain, kl, mistake)
+    else:
+        fn(params, g.clone(), fvp, MAX_KL, surrogate_gain, kl)
+    with torch.no_grad():
+        return theta, flat_params(params), float(kl()), float(surrogate_gain())
+
+
+def check_trpo_step(fn) -> str:
+    """fn(params, g [P], fvp, max_kl, surrogate_gain, kl) updates params in place as TRPO does (E9-E12):
+    x = conjugate_gradient(fvp, g), full step natural_step_scale(x, fvp(x), max_kl) * x, then
+    line_search(params, full_step, surrogate_gain, kl, max_kl) with its defaults."""
+    for index, case in enumerate(CASES):
+        theta, got, kl_got, gain_got = _after(fn, case, index)
+        _, expected, _, _ = _after(None, case, index)
+        rejected = torch.equal(expected, theta)
+        # A rejection must restore theta bit for bit; an accepted step may differ by rounding (own CG).
+        if torch.equal(got, expected) or (not rejected and torch.allclose(got, expected, rtol=1e-9,
+                                                                          atol=1e-12)):
+            continue
+        where = f"When {case.name}"
+        if rejected:
+            worst = float((got - theta).abs().max())
+            if worst < 1e-9:
+                hint = "subtracting the step again is not exact in floating point: write back a copy of theta"
+            elif gain_got <= 0:
+                hint = f"you kept a step with surrogate gain {gain_got:.3g} <= 0 instead of restoring theta"
+            else:
+                hint = "your step is not along x = H^-1 g, the direction TRPO scales and searches along"
+            raise ExerciseError(f"{where}, no fraction of the step improves L, so the line search must leave "
+                                f"theta exactly as it was; it moved by up to {worst:.3g}: {hint}")
+        if torch.equal(got, theta):
+            raise ExerciseError(f"{where}, a step is accepted, but you left theta unchanged: set the "
+                                "parameters (line_search does it in place)")
+        if kl_got > MAX_KL:
+            raise ExerciseError(
+                f"{where}: your step has mean KL {kl_got:.4g} > max_kl = {MAX_KL}. The quadratic model only "
+                "puts the full step on the boundary; run line_search on it, which shrinks it until the "
+                "true KL is <= max_kl (E12)"
+            )
+        for mistake, message in STEP_MISTAKES.items():
+            if torch.allclose(got, _after(None, case, index, mistake)[1], rtol=1e-9, atol=1e-12):
+                raise ExerciseError(f"{where}: {message}")
+        raise ExerciseError(
+            f"{where}: your parameters end up {float((got - expected).norm()):.3g} away from TRPO's step. "
+            "Chain the package's pieces in order: conjugate_gradient(fvp, g), natural_step_scale(x, fvp(x), "
+            "max_kl), then line_search on the scaled step with its default arguments"
+        )
+    return passed("x = H^-1 g by CG, scaled to the trust region, then the line search: one TRPO update "
+                  "(E14).")
+
+
+def _residual_variance(values, targets) -> torch.Tensor:
+    return (targets - values).var()
+
+
+EV_MISTAKES = {  # message -> the answers that make the mistake (each variance formula where both occur)
+    "you divided by Var[values]; the denominator is Var[targets], how much there is to explain (check the "
+    "argument order: fn(values, targets))":
+        [lambda v, y: 1 - _residual_variance(v, y) / v.var()],
+    "your sign is flipped: you return Var[targets - values] / Var[targets] - 1; it is "
+    "1 - Var[targets - values] / Var[targets]":
+        [lambda v, y: _residual_variance(v, y) / y.var() - 1],
+    "you return Var[targets - values] / Var[targets], the fraction left *unexplained*; explained variance is "
+    "1 minus that":
+        [lambda v, y: _residual_variance(v, y) / y.var()],
+    "you used the mean squared error mean((targets - values)^2) (that gives R^2, the coefficient of "
+    "determination); explained variance uses the variance of the residual, so a constant offset in V is not "
+    "counted: 1 - Var[targets - values] / Var[targets]":
+        [lambda v, y, unbiased=unbiased: 1 - (y - v).pow(2).mean() / y.var(unbiased=unbiased)
+         for unbiased in (False, True)],
+    "the numerator and denominator use different variance formulas (one divides by B, the other by B - 1); "
+    "use the same for both":
+        [lambda v, y, unbiased=unbiased: 1 - (y - v).var(unbiased=unbiased) / y.var(unbiased=not unbiased)
+         for unbiased in (False, True)],
+    "you compared the spreads of V and of the targets, 1 - Var[values] / Var[targets]; explained variance is "
+    "about the residual: 1 - Var[targets - values] / Var[targets]":
+        [lambda v, y: 1 - v.var() / y.var()],
+}
+
+
+def _number(got) -> float:
+    if isinstance(got, torch.Tensor | np.ndarray):
+        got = got.detach() if isinstance(got, torch.Tensor) else got
+        got = expect_shape("your explained variance", got, ())
+    if isinstance(got, str | bool):
+        raise ExerciseError(f"return one number (a float); got {type(got).__name__} {got!r}")
+    try:
+        return float(got)
+    except (TypeError, ValueError) as exc:
+        raise ExerciseError(f"return one number (a float); got {type(got).__name__}") from exc
+
+
+def check_explained_variance(fn) -> str:
+    """fn(values [B], targets [B]) -> 1 - Var[targets - values] / Var[targets], a float.
+
+    values and targets arrive as float64 torch tensors; ``.var()`` is the sample variance.
+    """
+    rng = np.random.default_rng(SEED)
+    for case, (B, quality, offset) in enumerate(((64, 0.8, 0.5), (200, 0.3, -2.0), (31, -0.5, 1.0))):
+        targets = torch.as_tensor(rng.normal(3.0, 2.0, size=B))
+        # V = a noisy, shrunk, shifted copy of the targets: partly explained, with a constant bias
+        values = quality * targets + offset + torch.as_tensor(rng.normal(0.0, 1.0, size=B))
+        got = _number(fn(values.clone(), targets.clone()))
+        expected = explained_variance(values, targets)
+        if np.isclose(got, expected, rtol=1e-9, atol=1e-12):
+            continue
+        for message, answers in EV_MISTAKES.items():
+            if any(np.isclose(got, float(answer(values, targets)), rtol=1e-9, atol=1e-12)
+                   for answer in answers):
+                raise ExerciseError(f"On a batch of {B} samples: {message}")
+        raise ExerciseError(f"On a batch of {B} samples (case {case + 1}) the explained variance is "
+                            f"{expected:.4f}; you returned {got:.4f}")
+    mean = torch.full_like(targets, float(targets.mean()))
+    for name, values in (("V equal to the targets", targets), ("V constant at the targets' mean", mean)):
+        expected, got = explained_variance(values, targets), _number(fn(values.clone(), targets.clone()))
+        if not np.isclose(got, expected, rtol=1e-9, atol=1e-12):
+            raise ExerciseError(f"With {name} the explained variance is {expected:g}; you returned "
+                                f"{got:.4g}")
+    return passed("1 - Var[targets - V] / Var[targets]: 1 for a perfect V, 0 for the mean, below 0 for "
+                  "worse.")
