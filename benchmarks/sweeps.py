@@ -1,0 +1,104 @@
+"""Train the sweeps of notebook 09 and save every run's learning curve and summary (E8, E11, E13, E14).
+
+    python benchmarks/sweeps.py                                  # all four sweeps, seeds 0 1 2, 40k steps
+    python benchmarks/sweeps.py --sweep max_kl --seeds 0 1 --steps 20000 --out /tmp/delta.json
+
+The sweeps and their values are ``trpo_lite.views.experiments.SWEEPS``; each run is
+``experiments.recompute``, the function the notebook calls to check a saved run. Runs go one after
+another in this process, on one torch thread, so their timings compare and a shared machine stays
+usable. The configuration every sweep shares (the baseline) is trained once.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import torch
+
+from trpo_lite.views import experiments
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else whatever platform reports."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def metadata(sweeps: list[str], seeds: list[int], total_steps: int, wall_seconds: float) -> dict:
+    return {
+        "env_id": experiments.ENV_ID,
+        "seeds": seeds,
+        "total_steps": total_steps,
+        "sweeps": {name: list(experiments.SWEEPS[name]) for name in sweeps},
+        "baseline": experiments.BASELINE,
+        "pg_lr": experiments.PG_LR,
+        "config": experiments.run_config("update", experiments.BASELINE["update"], total_steps).to_dict(),
+        "command": " ".join(["python benchmarks/sweeps.py", *sys.argv[1:]]),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "wall_seconds": round(wall_seconds, 1),
+        "machine": {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "platform": platform.platform(), "load_average_1min": round(os.getloadavg()[0], 2)},
+        "versions": {"python": platform.python_version(),
+                     **{name: version(name) for name in ("trpo_lite", "torch", "gymnasium", "numpy")}},
+    }
+
+
+def plain(value):
+    """NaN (a return before any episode finished) as null: json.dumps would write NaN, which is not JSON."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def write(path: Path, meta: dict, runs: list[dict]) -> None:
+    """Metadata indented, one run per line: readable, and a rerun's diff shows which runs changed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(plain(run), separators=(",", ":")) for run in runs]
+    path.write_text('{"metadata": ' + json.dumps(meta, indent=1, ensure_ascii=False) + ',\n "runs": [\n'
+                    + ",\n".join(lines) + "\n]}\n")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sweep", nargs="+", choices=list(experiments.SWEEPS),
+                        default=list(experiments.SWEEPS), help="which sweeps to run (default: all)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=40_000, help="env steps per run (total_steps)")
+    parser.add_argument("--out", type=Path, default=experiments.RESULTS_PATH)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    todo = {}  # config key -> (sweep, value): the baseline appears in every sweep, runs once
+    for sweep in args.sweep:
+        for value in experiments.SWEEPS[sweep]:
+            todo.setdefault(tuple(experiments.configuration(sweep, value).values()), (sweep, value))
+    print(f"{len(todo)} configurations x {len(args.seeds)} seeds, {args.steps:,} steps each", flush=True)
+    start, runs = time.perf_counter(), []
+    for sweep, value in todo.values():
+        for seed in args.seeds:
+            runs.append(experiments.recompute(sweep, value, seed, args.steps))
+            summary = runs[-1]["summary"]
+            print(f"{len(runs):3d}  {sweep + '=' + str(value):14} seed {seed}: final return "
+                  f"{summary['final_return']:6.1f}, steps to {experiments.THRESHOLD:g}: "
+                  f"{summary['steps_to_threshold']}, {runs[-1]['curve']['wall'][-1]:.1f} s", flush=True)
+    seconds = time.perf_counter() - start
+    write(args.out, metadata(args.sweep, args.seeds, args.steps, seconds), runs)
+    print(f"{len(runs)} runs in {seconds / 60:.1f} min -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
