@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test test-fast lab present html clean-notebooks lock test-browser
+.PHONY: setup test test-fast lab present html bench clean-notebooks lock test-browser
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,3 +53,7 @@ present: setup
 ## Execute every notebook and render the course to static HTML in site/ (open site/index.html).
 html: setup
 	$(PY) tools/build_site.py site
+
+## trpo_lite against sb3-contrib's TRPO (3 envs x 5 seeds x 100k steps; about 10 minutes) -> benchmarks/RESULTS.md
+bench: setup
+	$(PY) benchmarks/benchmark.py

@@ -7,13 +7,21 @@ DERIVATION.md); notebooks import and show these functions.
 import torch
 
 from trpo_lite import tabular
+from trpo_lite.agent import Agent, update_policy
 from trpo_lite.cg import conjugate_gradient
+from trpo_lite.config import PRESETS, TRPOConfig, preset
 from trpo_lite.fisher import fisher_vector_product, fisher_vector_product_fn
 from trpo_lite.flat import flat_grad, flat_params, set_flat_params
 from trpo_lite.gae import compute_advantage, discounted_cumsum, discounted_returns, gae, td_residuals
 from trpo_lite.importance import importance_ratio, mean_kl, surrogate
+from trpo_lite.normalize import RunningNorm
+from trpo_lite.persistence import evaluate, load_agent, render_episode, save_agent
+from trpo_lite.policies import CategoricalPolicy, GaussianPolicy, make_policy
+from trpo_lite.rollout import Batch, Sampler, estimate_advantages, make_vector_env
 from trpo_lite.tabular import FiniteMDP
+from trpo_lite.training import History, train
 from trpo_lite.trust_region import LineSearchResult, line_search, natural_step_scale
+from trpo_lite.value import ValueFunction, explained_variance, fit_value
 
 # The course's networks and tensors are tiny: intra-op threads cost more than they
 # save (measured 10x slower on the 2-core course machine under load). Call
@@ -21,23 +29,45 @@ from trpo_lite.trust_region import LineSearchResult, line_search, natural_step_s
 torch.set_num_threads(1)
 
 __all__ = [
+    "Agent",
+    "Batch",
+    "CategoricalPolicy",
     "FiniteMDP",
+    "GaussianPolicy",
+    "History",
     "LineSearchResult",
+    "PRESETS",
+    "RunningNorm",
+    "Sampler",
+    "TRPOConfig",
+    "ValueFunction",
     "compute_advantage",
     "conjugate_gradient",
     "discounted_cumsum",
     "discounted_returns",
+    "estimate_advantages",
+    "evaluate",
+    "explained_variance",
     "fisher_vector_product",
     "fisher_vector_product_fn",
+    "fit_value",
     "flat_grad",
     "flat_params",
     "gae",
     "importance_ratio",
     "line_search",
+    "load_agent",
+    "make_policy",
+    "make_vector_env",
     "mean_kl",
     "natural_step_scale",
+    "preset",
+    "render_episode",
+    "save_agent",
     "set_flat_params",
     "surrogate",
     "tabular",
     "td_residuals",
+    "train",
+    "update_policy",
 ]

@@ -6,6 +6,7 @@ spaces the networks were built for, and the state dict (policy, value
 function, observation statistics).
 """
 
+import os
 from pathlib import Path
 
 import gymnasium as gym
@@ -60,6 +61,8 @@ def evaluate(agent: Agent, env_id: str | None = None, episodes: int = 20, seed: 
 
 def render_episode(agent: Agent, env_id: str | None = None, seed: int = 0) -> list[np.ndarray]:
     """RGB frames [H, W, 3] (uint8) of one deterministic episode, from the reset to the end."""
+    # Off-screen drawing: without this, pygame's SDL looks for a display and prints an error headless.
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     env = _make(agent, env_id, render_mode="rgb_array")
     frames = _run(agent, env, seed, render=True)[1]
     env.close()

@@ -6,5 +6,39 @@ terminal state, wrong KL direction), or prints that the answer is right.
 """
 
 from trpo_lite.exercises._base import ExerciseError
+from trpo_lite.exercises.advantage import check_advantages, check_performance_difference
+from trpo_lite.exercises.agent import check_explained_variance, check_trpo_step
+from trpo_lite.exercises.conjugate_gradient import check_conjugate_gradient, check_line_search
+from trpo_lite.exercises.experiments import check_median_steps, check_seed_summary, check_steps_to_threshold
+from trpo_lite.exercises.gae import check_gae, check_td_residuals
+from trpo_lite.exercises.importance import check_estimator_variance, check_importance_estimate
+from trpo_lite.exercises.natural_gradient import check_fisher_vector_product, check_natural_step
+from trpo_lite.exercises.objective import check_discounted_return, check_monte_carlo_objective
+from trpo_lite.exercises.trust_region import check_kl, check_mean_kl, check_penalty_coefficient
+from trpo_lite.exercises.visitation import check_surrogate, check_visitation
 
-__all__ = ["ExerciseError"]
+__all__ = [
+    "ExerciseError",
+    "check_advantages",
+    "check_conjugate_gradient",
+    "check_discounted_return",
+    "check_estimator_variance",
+    "check_explained_variance",
+    "check_fisher_vector_product",
+    "check_gae",
+    "check_importance_estimate",
+    "check_kl",
+    "check_line_search",
+    "check_mean_kl",
+    "check_median_steps",
+    "check_monte_carlo_objective",
+    "check_natural_step",
+    "check_penalty_coefficient",
+    "check_performance_difference",
+    "check_seed_summary",
+    "check_steps_to_threshold",
+    "check_surrogate",
+    "check_td_residuals",
+    "check_trpo_step",
+    "check_visitation",
+]
