@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import zmq
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
@@ -24,12 +25,47 @@ def course_notebooks() -> list[Path]:
     return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
+def recheck_after_send(channel) -> None:
+    """Make a jupyter_client asyncio channel wake its pending poll when a send hides a waiting message.
+
+    Works around https://github.com/jupyter/nbclient/issues/312 (PR #311) and
+    https://github.com/jupyter/nbconvert/issues/2029: a cell that shows a slider sometimes
+    took exactly the per-cell timeout although the kernel had replied at once. Why: while
+    nbclient waits for the execute_reply (an asyncio poll on the shell socket), its mimic of
+    the Output widget inside `interactive_output` answers each captured output with a
+    comm_msg on that same socket. jupyter_client's Session.send sends it through a plain,
+    non-asyncio shadow of the socket, and the send drains the socket's edge-triggered
+    wake-up FD; if the reply has just come in, nothing wakes the poll until it times out.
+    Reading zmq.EVENTS through pyzmq's asyncio socket after each send lets pyzmq see the
+    waiting message and wake the poll. Timeouts keep their meaning: nothing is retried.
+    """
+    send = channel.send
+
+    def send_then_recheck(msg):
+        send(msg)
+        channel.socket.get(zmq.EVENTS)  # the asyncio socket's get() schedules its poll handler
+
+    channel.send = send_then_recheck
+
+
+class CourseClient(NotebookClient):
+    """NotebookClient whose shell channel cannot sleep through a reply that has already arrived."""
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        recheck_after_send(kc.shell_channel)
+        return kc
+
+
 def execute(path: Path, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:
-    """Run a notebook top to bottom in a fresh kernel; return it with its outputs and the seconds taken."""
+    """Run a notebook top to bottom in a fresh kernel; return it with its outputs and the seconds taken.
+
+    `timeout` is nbclient's limit in seconds for each cell.
+    """
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     resources = {"metadata": {"path": str(path.parent)}}
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources).execute()
+    CourseClient(nb, timeout=timeout, kernel_name="python3", resources=resources).execute()
     return nb, time.perf_counter() - start
 
 
