@@ -166,7 +166,7 @@ def move_sliders(page, expected: int, label: str) -> list[str]:
         # echoed into its Output widget; a slider that is really dead fails both.
         for _ in range(2):
             page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
-            after = wait_stable_snapshot(page, before, timeout=8.0)
+            after = wait_stable_snapshot(page, before, timeout=12.0)
             if after != before:
                 break
         if readout.count() and readout.inner_text() == value_before:
