@@ -30,11 +30,12 @@ def _values(control, k=7):
         opts = list(control.options)
         opts = [o[1] if isinstance(o, tuple) else o for o in opts]
         return opts[:: max(1, len(opts) // k)]
-    lo, hi = control.min, control.max
-    points = [lo + (hi - lo) * i / (k - 1) for i in range(k)]
+    lo, hi, step = control.min, control.max, control.step
+    # k values across the range, on the slider's own grid of steps (views may index by value)
+    points = [lo + round((hi - lo) * i / (k - 1) / step) * step for i in range(k)]
     if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
         return [control.base ** p for p in points]
-    return [type(control.value)(p) for p in points]
+    return [type(control.value)(round(p, 10)) for p in points]
 
 _rows = []
 for _view, _controls in BUILT:
@@ -43,13 +44,18 @@ for _view, _controls in BUILT:
         _compute, _total = [], []
         for _v in _values(_control):
             _t0 = time.perf_counter()
-            _fig = _view(**{**_base, _name: _v})
+            try:
+                _fig = _view(**{**_base, _name: _v})
+            except ValueError:  # a combination dependent controls never show (09's sweep and value)
+                continue
             _t1 = time.perf_counter()
             if isinstance(_fig, plt.Figure):
                 _fig.savefig(io.BytesIO(), format="png")
                 plt.close(_fig)
             _t2 = time.perf_counter()
             _compute.append(1000 * (_t1 - _t0)); _total.append(1000 * (_t2 - _t0))
+        if not _compute:
+            continue
         _fn = getattr(_view, "func", _view)  # functools.partial views
         _rows.append({"view": _fn.__module__.split(".")[-1] + "." + _fn.__name__, "slider": _name,
                       "compute_median_ms": statistics.median(_compute), "compute_max_ms": max(_compute),
