@@ -24,7 +24,7 @@ test: setup
 
 ## Unit tests only (no slow learning tests or notebook runs).
 test-fast: setup
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow and not browser"
 
 ## JupyterLab on the notebooks.
 lab: setup
