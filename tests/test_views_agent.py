@@ -15,7 +15,6 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-import torch
 
 from trpo_lite.config import preset
 from trpo_lite.views import agent as views
@@ -23,15 +22,6 @@ from trpo_lite.views import agent as views
 DELTAS = (0.001, 0.003, 0.01, 0.03, 0.1)  # the notebook's delta slider
 LAMS = np.round(np.arange(0.0, 1.0001, 0.05), 2)  # the notebook's lambda slider
 BATCH = preset("CartPole-v1").num_envs * preset("CartPole-v1").steps_per_env  # steps per iteration
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # tiny networks: on shared cores, torch's thread pool only adds contention
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def fake_history():

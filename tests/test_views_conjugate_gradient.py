@@ -25,18 +25,8 @@ from trpo_lite.views.conjugate_gradient import (
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """The network is tiny: on a busy 2-core machine two torch threads wait for each other and run 10x
-    slower than one (as in the notebook's first cell). Restored for the other test modules."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
-def demo(one_thread):
+def demo():
     return make_cg_demo()
 
 

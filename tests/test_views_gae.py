@@ -4,19 +4,9 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-import torch
 
 from trpo_lite import tabular
 from trpo_lite.views import gae as views
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # many small tensor ops: on shared cores, torch's thread pool only adds contention
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
