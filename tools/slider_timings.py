@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Runs inside the notebook's kernel after its last cell.
 PROBE = r'''
-import io, json, statistics, time
+import json, statistics, time
 import matplotlib.pyplot as plt
-from trpo_lite.widgets import BUILT
+from trpo_lite.widgets import BUILT, to_png
 
 def _values(control, k=7):
     if hasattr(control, "options") and control.options:
@@ -50,8 +50,7 @@ for _view, _controls in BUILT:
                 continue
             _t1 = time.perf_counter()
             if isinstance(_fig, plt.Figure):
-                _fig.savefig(io.BytesIO(), format="png")
-                plt.close(_fig)
+                to_png(_fig)  # what slider_view displays
             _t2 = time.perf_counter()
             _compute.append(1000 * (_t1 - _t0)); _total.append(1000 * (_t2 - _t0))
         if not _compute:

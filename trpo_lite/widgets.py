@@ -13,6 +13,14 @@ import matplotlib.pyplot as plt
 from IPython.display import Image, display
 
 
+def to_png(fig: plt.Figure) -> bytes:
+    """The figure as PNG bytes, then closed; a fast zlib level, since a redraw is drawing plus encoding."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def show(result) -> None:
     """Display what a view returned: a matplotlib Figure (as PNG, then closed), or anything else.
 
@@ -20,10 +28,7 @@ def show(result) -> None:
     tight-bounding-box pass draws every figure twice: sliders answer faster.
     """
     if isinstance(result, plt.Figure):
-        buffer = io.BytesIO()
-        result.savefig(buffer, format="png")
-        plt.close(result)
-        display(Image(buffer.getvalue()))
+        display(Image(to_png(result)))
     elif result is not None:
         display(result)
 
