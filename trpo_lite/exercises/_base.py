@@ -26,3 +26,16 @@ def passed(message: str) -> str:
     line = f"Correct: {message}"
     print(line)
     return line
+
+
+def quadratic_params(H, theta_old):
+    """A stand-in policy for line-search checkers: params [W (2, 2), b (2,)] at theta_old [6], and
+    q() -> (1/2 d^T H d, d) with d = theta - theta_old, read from the params' current values."""
+    weight, bias = theta_old[:4].reshape(2, 2), theta_old[4:]
+    params = [torch.nn.Parameter(weight.clone()), torch.nn.Parameter(bias.clone())]
+
+    def q():
+        d = torch.cat([p.detach().reshape(-1) for p in params]) - theta_old
+        return 0.5 * d @ H @ d, d
+
+    return params, q

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from trpo_lite.cg import conjugate_gradient
-from trpo_lite.exercises._base import ExerciseError, expect_shape, passed
+from trpo_lite.exercises._base import ExerciseError, expect_shape, passed, quadratic_params
 from trpo_lite.flat import flat_params
 from trpo_lite.trust_region import line_search
 
@@ -154,11 +153,7 @@ def _build(case: _Case, rng, max_kl: float):
     theta_old = torch.as_tensor(rng.normal(size=6))
     x = torch.linalg.solve(H, g)
     beta = float(torch.sqrt(2 * max_kl / (x @ H @ x)))
-    params = [nn.Parameter(theta_old[:4].reshape(2, 2).clone()), nn.Parameter(theta_old[4:].clone())]
-
-    def q():
-        d = flat_params(params) - theta_old
-        return 0.5 * d @ H @ d, d
+    params, q = quadratic_params(H, theta_old)
 
     def kl():
         quad, _ = q()
