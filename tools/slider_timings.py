@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Runs inside the notebook's kernel after its last cell.
 PROBE = r'''
-import json, statistics, time
-import matplotlib.pyplot as plt
-from trpo_lite.widgets import BUILT, to_png
+import json, statistics
+import numpy as np
+from trpo_lite.widgets import BUILT, redraw_ms
 
 def _values(control, k=7):
     if hasattr(control, "options") and control.options:
@@ -41,18 +41,13 @@ _rows = []
 for _view, _controls in BUILT:
     _base = {n: c.value for n, c in _controls.items()}
     for _name, _control in _controls.items():
-        _compute, _total = [], []
+        _times = np.empty((0, 2))
         for _v in _values(_control):
-            _t0 = time.perf_counter()
             try:
-                _fig = _view(**{**_base, _name: _v})
+                _times = np.vstack([_times, redraw_ms(_view, [{**_base, _name: _v}])])
             except ValueError:  # a combination dependent controls never show (09's sweep and value)
                 continue
-            _t1 = time.perf_counter()
-            if isinstance(_fig, plt.Figure):
-                to_png(_fig)  # what slider_view displays
-            _t2 = time.perf_counter()
-            _compute.append(1000 * (_t1 - _t0)); _total.append(1000 * (_t2 - _t0))
+        _compute, _total = _times.T.tolist()
         if not _compute:
             continue
         _fn = getattr(_view, "func", _view)  # functools.partial views

@@ -1,4 +1,10 @@
-"""Plot helpers shared by the notebooks: a projector-friendly style and the grid views.
+"""Plot helpers shared by the notebooks: a projector-friendly style, figures that slider views redraw,
+and the grid views.
+
+A slider view builds its figure once and afterwards only moves its artists
+(``static_figure``, ``GridHeatmap.update``, ``PolicyArrows.update``): building a
+figure and laying out its text costs about as much as drawing it, and a slider
+has 100 ms for both.
 
 Shapes: S states; a grid env has S = rows * cols (+1 absorbing state from
 ``FiniteMDP.from_toy_text``, which grid views drop).
@@ -6,6 +12,8 @@ Shapes: S states; a grid env has S = rows * cols (+1 absorbing state from
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 COURSE_STYLE = {
     "font.size": 13,
@@ -19,7 +27,8 @@ COURSE_STYLE = {
     "figure.figsize": (7, 4),
 }
 
-ARROWS = {0: (-1, 0), 1: (0, -1), 2: (1, 0), 3: (0, 1)}  # FrozenLake: left, down, right, up
+# FrozenLake's actions as (column step, row step) on the grid: rows grow downwards.
+ARROWS = {0: (-1, 0), 1: (0, 1), 2: (1, 0), 3: (0, -1)}  # left, down, right, up
 
 
 def use_course_style() -> None:
@@ -27,9 +36,64 @@ def use_course_style() -> None:
     plt.rcParams.update(COURSE_STYLE)
 
 
+def static_figure(figsize) -> Figure:
+    """A figure outside pyplot with its own Agg canvas, for a view that builds it once and redraws it.
+
+    Outside pyplot it is never shown twice by the inline backend, and closing it
+    (``widgets.show`` does) is harmless: the view can return it again.
+    """
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+class GridHeatmap:
+    """Per-cell values on a toy-text grid: colour, the cell's letter and its value, updated in place.
+
+    Args:
+        ax: matplotlib axes (its ticks and grid are turned off).
+        desc: the map, e.g. ``env.unwrapped.desc`` (bytes array [rows, cols]).
+        cmap: colour map name.
+        fmt: format of the value printed in each cell.
+    """
+
+    def __init__(self, ax, desc, cmap: str = "viridis", fmt: str = "{:.2f}"):
+        desc = np.asarray(desc).astype(str)
+        self.shape, self.fmt = desc.shape, fmt
+        self.image = ax.imshow(np.zeros(desc.shape), cmap=cmap)
+        cells = list(np.ndindex(desc.shape))
+        centred = {"ha": "center", "va": "center"}
+        self.letters = [ax.text(c, r - 0.22, desc[r, c], fontsize=11, **centred) for r, c in cells]
+        self.numbers = [ax.text(c, r + 0.15, "", fontsize=10, **centred) for r, c in cells]
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+
+    def update(self, values, vmin: float | None = None, vmax: float | None = None):
+        """Show values [S] (one per cell in row-major order; extra entries ignored) on the colour scale
+        [vmin, vmax] (each defaults to the values' own extreme; shared limits let panels be compared).
+
+        Returns:
+            the image, for a colorbar.
+        """
+        rows, cols = self.shape
+        grid = np.asarray(values, dtype=float)[: rows * cols].reshape(rows, cols)
+        self.image.set_data(grid)
+        self.image.set_clim(grid.min() if vmin is None else vmin, grid.max() if vmax is None else vmax)
+        colours = self.image.cmap(self.image.norm(grid.ravel()))
+        # Black on light cells, white on dark ones, by the luminance of the cell's colour.
+        dark = colours[:, :3] @ np.array([0.299, 0.587, 0.114]) <= 0.5
+        for v, is_dark, letter, number in zip(grid.ravel(), dark, self.letters, self.numbers, strict=True):
+            colour = "white" if is_dark else "black"
+            letter.set_color(colour)
+            number.set_color(colour)
+            number.set_text(self.fmt.format(v))
+        return self.image
+
+
 def grid_heatmap(ax, values, desc, title: str = "", cmap: str = "viridis", fmt: str = "{:.2f}",
                  vmin: float | None = None, vmax: float | None = None):
-    """Draw per-cell values [rows * cols] (extra entries ignored) on a toy-text grid.
+    """Draw per-cell values [rows * cols] (extra entries ignored) on a toy-text grid, once.
 
     Args:
         ax: matplotlib axes.
@@ -40,31 +104,35 @@ def grid_heatmap(ax, values, desc, title: str = "", cmap: str = "viridis", fmt: 
     Returns:
         the image, for a colorbar.
     """
-    desc = np.asarray(desc).astype(str)
-    rows, cols = desc.shape
-    grid = np.asarray(values, dtype=float)[: rows * cols].reshape(rows, cols)
-    image = ax.imshow(grid, cmap=cmap, vmin=vmin, vmax=vmax)
-    for (r, c), v in np.ndenumerate(grid):
-        # Black on light cells, white on dark ones, by the luminance of the cell's colour.
-        red, green, blue, _ = image.cmap(image.norm(v))
-        color = "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
-        ax.text(c, r - 0.22, desc[r, c], ha="center", va="center", color=color, fontsize=11)
-        ax.text(c, r + 0.15, fmt.format(v), ha="center", va="center", color=color, fontsize=10)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(False)
     ax.set_title(title)
-    return image
+    return GridHeatmap(ax, desc, cmap, fmt).update(values, vmin, vmax)
 
 
-def policy_arrows(ax, pi, desc, color: str = "white"):
-    """Overlay each cell's action probabilities from pi [S, 4] as arrows (FrozenLake actions)."""
-    desc = np.asarray(desc).astype(str)
-    rows, cols = desc.shape
-    pi = np.asarray(pi)[: rows * cols]
-    for s, probs in enumerate(pi):
-        r, c = divmod(s, cols)
-        for a, (dx, dy) in ARROWS.items():
-            length = 0.38 * probs[a]
-            if length > 0.02:
-                ax.arrow(c, r, dx * length, dy * length, color=color, width=0.02, alpha=0.8)
+class PolicyArrows:
+    """Each cell's action probabilities pi [S, 4] (FrozenLake's actions) as arrows, updated in place.
+
+    An arrow points in the action's direction on the grid, its length 0.38 cells
+    times the probability; arrows shorter than 0.02 cells are left out.
+    """
+
+    def __init__(self, ax, desc, color: str = "white"):
+        rows, cols = np.asarray(desc).shape
+        r, c = np.divmod(np.arange(rows * cols), cols)
+        steps = np.array([ARROWS[a] for a in sorted(ARROWS)], dtype=float)  # [4, 2]
+        self.cells, self.steps = rows * cols, steps
+        self.quiver = ax.quiver(np.repeat(c, 4), np.repeat(r, 4), np.zeros(4 * rows * cols),
+                                np.zeros(4 * rows * cols), color=color, alpha=0.8, angles="xy",
+                                scale_units="xy", scale=1, width=0.01, headwidth=3, headlength=3.5,
+                                headaxislength=3)
+
+    def update(self, pi) -> None:
+        """Point the arrows along pi [S, 4] (rows past the grid's cells, e.g. an absorbing state, ignored)."""
+        lengths = 0.38 * np.asarray(pi, dtype=float)[: self.cells]  # [cells, 4]
+        du, dv = (lengths[..., None] * self.steps).reshape(-1, 2).T
+        hidden = lengths.ravel() <= 0.02
+        self.quiver.set_UVC(np.ma.masked_where(hidden, du), np.ma.masked_where(hidden, dv))
+
+
+def policy_arrows(ax, pi, desc, color: str = "white") -> None:
+    """Overlay each cell's action probabilities from pi [S, 4] as arrows (FrozenLake actions), once."""
+    PolicyArrows(ax, desc, color).update(pi)

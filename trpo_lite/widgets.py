@@ -7,9 +7,11 @@ sliders.
 """
 
 import io
+import time
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import numpy as np
 from IPython.display import Image, display
 
 
@@ -31,6 +33,27 @@ def show(result) -> None:
         display(Image(to_png(result)))
     elif result is not None:
         display(result)
+
+
+def redraw_ms(view, settings) -> np.ndarray:
+    """What one slider move costs, for each setting: [N, 2] milliseconds of wall-clock time.
+
+    Args:
+        view: the function a ``slider_view`` wraps.
+        settings: N dicts of keyword arguments for view.
+    Returns:
+        column 0: the call ``view(**kwargs)`` (compute and build or update the figure);
+        column 1: that plus rendering the PNG the page shows (``to_png``), the whole answer.
+    """
+    times = []
+    for kwargs in settings:
+        start = time.perf_counter()
+        result = view(**kwargs)
+        called = time.perf_counter()
+        if isinstance(result, plt.Figure):
+            to_png(result)
+        times.append([called - start, time.perf_counter() - start])
+    return 1000 * np.array(times).reshape(-1, 2)
 
 
 BUILT: list[tuple] = []

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from trpo_lite import tabular
 from trpo_lite._validate import check_shape
 from trpo_lite.gae import gae
+from trpo_lite.plots import static_figure
 
 GAMMAS = (0.8, 0.9, 0.95, 0.98, 0.99)
 LAMS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 1.0)
@@ -289,8 +290,7 @@ def make_bias_variance_view(study: BiasVarianceStudy):
     """
     lams = np.asarray(study.lams)
     steps = np.arange(study.episode_targets.shape[1])
-    # a plain Figure, not pyplot's: nothing to close, and a notebook shows it only when asked
-    fig = Figure(figsize=(12.5, 4.4))
+    fig = static_figure((12.5, 4.4))
     left, right = fig.subplots(1, 2, gridspec_kw={"wspace": 0.25})
     fig.subplots_adjust(left=0.085, right=0.985, bottom=0.13, top=0.9)
     curves = {

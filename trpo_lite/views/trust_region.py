@@ -14,7 +14,6 @@ from functools import lru_cache
 import numpy as np
 import torch
 from contourpy import contour_generator
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -22,6 +21,7 @@ from torch.distributions import Categorical, kl_divergence
 
 from trpo_lite import tabular
 from trpo_lite._validate import check_distributions
+from trpo_lite.plots import static_figure
 from trpo_lite.tabular import FiniteMDP
 
 HOME, BRIDGE, END = 0, 1, 2
@@ -147,18 +147,6 @@ def improve_along_path(mdp: FiniteMDP, pi, n_iters: int, max_kl: float | None = 
     return {"J": np.array(J), "alpha": np.array(alphas), "policy": pi}
 
 
-def _figure(figsize) -> Figure:
-    """A figure outside pyplot with its own Agg canvas, built once and redrawn by a view.
-
-    Building a fresh figure and drawing it the first time costs about twice a
-    redraw, so each view keeps one figure and only moves its artists; outside
-    pyplot, it is never shown twice or closed by ``widgets.show``.
-    """
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    return fig
-
-
 def _few_ticks(ax) -> None:
     """At most about 5 ticks per axis: tick labels are most of a figure's drawing time."""
     ax.xaxis.set_major_locator(MaxNLocator(5))
@@ -195,7 +183,7 @@ def bound_tables() -> dict:
 @lru_cache(maxsize=1)
 def _bound_figure() -> dict:
     """The figure of ``bound_view`` and the artists it moves."""
-    fig = _figure((14, 4.8))
+    fig = static_figure((14, 4.8))
     whole, near = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.06, right=0.99, bottom=0.14, top=0.82, wspace=0.22)
     art = {"fig": fig, "whole": whole, "near": near, "suptitle": fig.suptitle("")}
@@ -287,7 +275,7 @@ def trust_region_table(gamma: float = GAMMA, n_grid: int = 401, n_heat: int = 61
 def _trust_region_figure() -> dict:
     """The figure of ``trust_region_view``: the static picture, and the artists a delta moves."""
     t = trust_region_table()
-    fig = _figure((14, 5.6))
+    fig = static_figure((14, 5.6))
     left, right = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.9, wspace=0.22)
     # No colorbar (an extra axes to draw): the title gives J's range, the legend J at two policies.
