@@ -6,17 +6,19 @@ of ``FiniteMDP.from_toy_text`` and its absorbing state.
 """
 
 import gymnasium as gym
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.quiver import Quiver
 
 from trpo_lite import tabular
 from trpo_lite.views import advantage as views
+from trpo_lite.widgets import to_png
 
 GAMMAS = np.round(np.arange(0.80, 0.99 + 1e-9, 0.01), 2)  # the notebook's gamma slider
 ALPHAS = np.round(np.arange(0.0, 1.0 + 1e-9, 0.05), 2)  # the notebook's alpha slider
 N_CELLS = 16
 ICE = 11  # S and the ten F cells of the 4x4 map: the cells that get arrows
+LEFT, DOWN, RIGHT, UP = range(4)
 
 
 def reference_tables(gamma, is_slippery=True):
@@ -95,36 +97,90 @@ def test_curve_is_cached_and_read_only():
         views.performance_difference_curve(0.9)["lhs"][0] = 1.0
 
 
+def arrows_of(ax) -> Quiver:
+    (quiver,) = [c for c in ax.collections if isinstance(c, Quiver)]
+    return quiver
+
+
+def cell_xy(s) -> tuple[int, int]:
+    """Data coordinates (column, row) of cell s on a grid panel."""
+    row, col = divmod(s, 4)
+    return col, row
+
+
 @pytest.mark.parametrize("gamma", GAMMAS)
 def test_values_view_draws_v_q_and_a(gamma):
     fig = views.values_view(gamma)
-    try:
-        v_panel, q_panel, a_panel = (np.asarray(ax.images[0].get_array()).ravel() for ax in fig.axes)
-        q, v = reference_q_v(gamma, views.frozen_lake(gamma)[1])
-        np.testing.assert_allclose(v_panel, v, atol=1e-12)
-        np.testing.assert_allclose(q_panel, q.max(1), atol=1e-12)
-        np.testing.assert_allclose(a_panel, q_panel - v_panel, atol=1e-12)  # E2
-        assert (a_panel >= -1e-15).all()
-        assert [len(ax.patches) for ax in fig.axes] == [ICE] * 3  # one arrow per ice cell
-    finally:
-        plt.close(fig)
+    v_panel, q_panel, a_panel = (np.asarray(ax.images[0].get_array()).ravel() for ax in fig.axes)
+    q, v = reference_q_v(gamma, views.frozen_lake(gamma)[1])
+    np.testing.assert_allclose(v_panel, v, atol=1e-12)
+    np.testing.assert_allclose(q_panel, q.max(1), atol=1e-12)
+    np.testing.assert_allclose(a_panel, q_panel - v_panel, atol=1e-12)  # E2
+    assert (a_panel >= -1e-15).all()
+    assert [(~arrows_of(ax).Umask).sum() for ax in fig.axes] == [ICE] * 3  # one arrow per ice cell
+
+
+@pytest.mark.parametrize("gamma", [0.8, 0.95, 0.99])
+def test_values_view_arrows_point_where_the_best_action_moves(gamma):
+    """On screen, each ice cell's arrow points from the cell to where a* leads without slipping."""
+    fig = views.values_view(gamma)
+    to_png(fig)  # lays the figure out as the page shows it
+    best = views.frozen_lake(gamma)[2][:N_CELLS].argmax(1)
+    lake = gym.make("FrozenLake-v1", is_slippery=False).unwrapped
+    ice = np.flatnonzero(np.isin(lake.desc.ravel(), [b"S", b"F"]))
+    for ax in fig.axes:
+        arrows = arrows_of(ax)
+        shown = np.flatnonzero(~arrows.Umask)  # arrow i belongs to cell i // 4 and action i % 4
+        np.testing.assert_array_equal(shown, 4 * ice + best[ice])
+        checked = set()
+        for i in shown:
+            s, a = divmod(i, 4)
+            ((_, s_next, _, _),) = lake.P[s][a]
+            if s_next == s:  # into the lake's edge: the move goes nowhere
+                continue
+            tail = np.array([arrows.X[i], arrows.Y[i]])
+            arrow = ax.transData.transform([tail, tail + [arrows.U[i], arrows.V[i]]])
+            move = ax.transData.transform([cell_xy(s), cell_xy(s_next)])
+            np.testing.assert_array_equal(np.sign(np.diff(arrow, axis=0)), np.sign(np.diff(move, axis=0)))
+            checked.add(a)
+        assert {DOWN, UP} <= checked  # the directions a flipped row axis would get wrong
 
 
 @pytest.mark.parametrize("gamma", [0.8, 0.9, 0.95, 0.99])
 @pytest.mark.parametrize("alpha", ALPHAS[::2])
 def test_performance_difference_view_shows_equal_sides(gamma, alpha):
-    fig = views.performance_difference_view(gamma, alpha)
-    try:
-        ax_grid, ax_curve = fig.axes
-        want = reference_gain(gamma, alpha)
-        # The grid's cells are E4's summands: they add up to J(new) - J(old).
-        assert np.asarray(ax_grid.images[0].get_array()).sum() == pytest.approx(want, rel=1e-10, abs=1e-13)
-        lhs_line, rhs_points, old_nu_line, star = ax_curve.lines
-        np.testing.assert_allclose(rhs_points.get_ydata(), lhs_line.get_ydata(), rtol=1e-10, atol=1e-13)
-        assert star.get_xdata()[0] == alpha
-        assert star.get_ydata()[0] == pytest.approx(want, rel=1e-10, abs=1e-13)
-    finally:
-        plt.close(fig)
+    ax_grid, ax_curve = views.performance_difference_view(gamma, alpha).axes
+    want = reference_gain(gamma, alpha)
+    # The grid's cells are E4's summands: they add up to J(new) - J(old).
+    assert np.asarray(ax_grid.images[0].get_array()).sum() == pytest.approx(want, rel=1e-10, abs=1e-13)
+    lhs_line, rhs_points, old_nu_line, star = ax_curve.lines
+    np.testing.assert_allclose(rhs_points.get_ydata(), lhs_line.get_ydata(), rtol=1e-10, atol=1e-13)
+    assert star.get_xdata()[0] == alpha
+    assert star.get_ydata()[0] == pytest.approx(want, rel=1e-10, abs=1e-13)
+    low, high = ax_curve.get_ylim()
+    assert low < min(lhs_line.get_ydata().min(), old_nu_line.get_ydata().min())
+    assert high > lhs_line.get_ydata().max()
+
+
+@pytest.mark.parametrize(
+    ("view", "a", "b"),
+    [
+        (views.values_view, {"gamma": 0.8}, {"gamma": 0.99}),
+        (views.values_view, {"gamma": 0.95}, {"gamma": 0.81}),
+        (views.values_view, {"gamma": 0.9}, {"gamma": 0.91}),
+        (views.performance_difference_view, {"gamma": 0.8, "alpha": 0.0}, {"gamma": 0.99, "alpha": 1.0}),
+        (views.performance_difference_view, {"gamma": 0.95, "alpha": 0.5}, {"gamma": 0.95, "alpha": 0.55}),
+        (views.performance_difference_view, {"gamma": 0.9, "alpha": 1.0}, {"gamma": 0.85, "alpha": 1.0}),
+        (views.performance_difference_view, {"gamma": 0.99, "alpha": 0.25}, {"gamma": 0.8, "alpha": 0.75}),
+    ],
+)
+def test_redraw_depends_only_on_the_arguments(view, a, b):
+    """The views return one figure updated in place: nothing of b's drawing may stay in a's."""
+    first = to_png(view(**a))
+    other = to_png(view(**b))
+    assert view(**b) is view(**a)
+    assert to_png(view(**a)) == first
+    assert other != first
 
 
 def test_advantage_sums_telescope_exactly_on_a_deterministic_lake():

@@ -18,6 +18,7 @@ import pytest
 
 from trpo_lite.config import preset
 from trpo_lite.views import agent as views
+from trpo_lite.widgets import to_png
 
 DELTAS = (0.001, 0.003, 0.01, 0.03, 0.1)  # the notebook's delta slider
 LAMS = np.round(np.arange(0.0, 1.0001, 0.05), 2)  # the notebook's lambda slider
@@ -165,7 +166,24 @@ def test_settings_view_over_the_sliders(max_kl):
         assert np.allclose(chosen.get_ydata(), [(0.99 * lam) ** int(k) for k in lags])
         horizon = float(re.search(r"horizon ([\d.]+)", chosen.get_label()).group(1))
         assert horizon == pytest.approx(1 / (1 - 0.99 * lam), abs=0.05)
+        assert ax_w.get_legend().get_texts()[1].get_text() == chosen.get_label()
         plt.close(fig)
+
+
+# (history, max_kl, lam) pairs across the sliders' ranges, and a shorter reference run
+REDRAW_PAIRS = [((8, 0.01, 0.95), (8, 0.001, 0.0)), ((8, 0.1, 1.0), (8, 0.003, 0.5)),
+                ((8, 0.03, 0.8), (8, 0.03, 0.85)), ((8, 0.01, 0.95), (3, 0.01, 0.95))]
+
+
+@pytest.mark.parametrize(("a", "b"), REDRAW_PAIRS)
+def test_settings_view_redraw_depends_only_on_its_arguments(a, b):
+    def view(rows, max_kl, lam):
+        return views.settings_view(fake_history()[:rows], max_kl, lam)
+
+    first = to_png(view(*a))
+    other = to_png(view(*b))
+    assert to_png(view(*a)) == first and other != first
+    assert view(*a) is view(*b)  # one figure, redrawn
 
 
 def comparable(history):

@@ -1,6 +1,8 @@
 """Notebook 06's views: CG iterates against explicit matrices, the step and line search against
 hand-computed KLs and surrogate gains, over the sliders' ranges."""
 
+import functools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,6 +14,7 @@ import torch
 from torch import nn
 
 from trpo_lite import conjugate_gradient, flat_params
+from trpo_lite.views import conjugate_gradient as cgv
 from trpo_lite.views.conjugate_gradient import (
     MAX_KLS,
     SWEEP_TOL,
@@ -23,6 +26,7 @@ from trpo_lite.views.conjugate_gradient import (
     make_cg_demo,
     step_report,
 )
+from trpo_lite.widgets import to_png
 
 
 @pytest.fixture(scope="module")
@@ -177,8 +181,48 @@ def test_view_marks_the_current_iteration_and_the_verdict(demo, iters, damping, 
         assert f"{report['backtracks']} backtracks" in ax_ls.get_title()
         true_kl = next(line for line in ax_ls.lines if line.get_label() == "true mean KL")
         assert np.isclose(true_kl.get_ydata()[-1], report["full_step_kl"])  # fraction 1 is the last point
+        refused, accepted = (next(line for line in ax_ls.lines if line.get_label() == label)
+                             for label in ("tried, refused", "accepted"))
+        assert len(refused.get_xdata()) == report["backtracks"] + (not report["accepted"])
+        assert accepted.get_xdata().tolist() == ([report["step_fraction"]] if report["accepted"] else [])
     finally:
         plt.close(fig)
+
+
+# (iters, damping, max_kl) pairs across the sliders' ranges, every damping; the line search accepts
+# after 0, 1 or 2 backtracks (no slider setting makes it reject, see the next test)
+REDRAW_PAIRS = [((10, 1e-2, 0.01), (1, 1e-4, 0.001)), ((10, 1e-3, 0.05), (30, 1.0, 0.2)),
+                ((3, 1e-3, 0.2), (20, 0.1, 0.002)), ((10, 1e-4, 0.2), (10, 1e-3, 0.05))]
+
+
+@pytest.mark.parametrize(("a", "b"), REDRAW_PAIRS)
+def test_view_redraw_depends_only_on_its_arguments(demo, a, b):
+    first = to_png(cg_view(demo, *a))
+    other = to_png(cg_view(demo, *b))
+    assert to_png(cg_view(demo, *a)) == first and other != first
+    assert cg_view(demo, *a) is cg_view(demo, *b)  # one figure, redrawn
+
+
+@pytest.mark.parametrize("flipped_first", [False, True])
+def test_view_redraws_a_rejected_line_search_and_back(demo, monkeypatch, flipped_first):
+    # No slider setting makes the line search reject (a small enough fraction of beta x_k improves L); the
+    # flipped step of step_report(sign=-1) is rejected, so the view draws it through a patched step_report.
+    def view(flipped: bool):
+        with monkeypatch.context() as patch:
+            if flipped:
+                patch.setattr(cgv, "step_report", functools.partial(step_report, sign=-1.0))
+            return cg_view(demo, 10, 1e-2, 0.01)
+
+    fig = view(flipped=True)
+    ax_ls = fig.axes[1]
+    assert "rejected after 10 backtracks" in ax_ls.get_title()
+    refused, accepted = (line for line in ax_ls.lines if line.get_label() in ("tried, refused", "accepted"))
+    assert len(refused.get_xdata()) == 11 and len(accepted.get_xdata()) == 0
+    rejected_png = to_png(fig)
+    first = to_png(view(flipped_first))
+    other = to_png(view(not flipped_first))
+    assert to_png(view(flipped_first)) == first and other != first
+    assert rejected_png == (first if flipped_first else other)
 
 
 def test_convergence_figure_draws_every_damping(demo):

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from trpo_lite.views import experiments as ex
+from trpo_lite.widgets import to_png
 
 RAW = json.loads(ex.RESULTS_PATH.read_text())
 
@@ -205,18 +206,35 @@ def test_curves_view_draws_the_seed_mean_band_and_every_seed(results, sweep, val
     assert np.allclose(stats["kls_high"], np.max([run["curve"]["kl"] for run in runs], axis=0))
     fig = ex.curves_view(results, sweep, value)
     ax_ret, ax_kl = fig.axes
-    bold = [line for line in ax_ret.lines if line.get_linewidth() == 3]
+    shown_ret, shown_kl = ([line for line in ax.lines if line.get_visible()] for ax in fig.axes)  # pools hide
+    bold = [line for line in shown_ret if line.get_linewidth() == 3]
     assert len(bold) == 1 and np.allclose(bold[0].get_ydata(), stats["returns_mean"], equal_nan=True)
-    thin = [line for line in ax_ret.lines if line.get_linewidth() == 0.8]
+    thin = [line for line in shown_ret if line.get_linewidth() == 0.8]
     assert len(thin) == len(runs)
-    faint = [line for line in ax_ret.lines if line.get_linewidth() == 1.5]
+    faint = [line for line in shown_ret if line.get_linewidth() == 1.5]
     assert len(faint) == len(ex.SWEEPS[sweep]) - 1
-    deltas = [line.get_ydata()[0] for line in ax_kl.lines if line.get_linestyle() == "--"]
+    deltas = [line.get_ydata()[0] for line in shown_kl if line.get_color() == "black"]  # dashed
     delta = dict(ex.BASELINE, **{sweep: value})["max_kl"]
-    assert delta in deltas
+    assert sorted(deltas) == sorted(ex.SWEEPS["max_kl"] if sweep == "max_kl" else [delta])
+    legend, values = ax_kl.get_legend(), ex.SWEEPS[sweep]  # the current sweep, the chosen value bold
+    assert [text.get_text() for text in legend.get_texts()] == [str(v) for v in values]
+    assert [h.get_linewidth() for h in legend.legend_handles] == [3 if v == value else 1.5 for v in values]
     reached = sum(r["summary"]["steps_to_threshold"] is not None for r in runs)
     assert f"{reached} of {len(runs)} seeds" in ax_ret.get_title()
     plt.close(fig)
+
+
+@pytest.mark.parametrize(("a", "b"), [  # sweeps of 3 and 4 configurations, both ways; one sweep
+    (("update", "trpo"), ("max_kl", 0.1)),
+    (("max_kl", 0.003), ("update", "vpg")),
+    (("cg_iters", 1), ("update", "npg")),
+    (("lam", 0.0), ("lam", 1.0)),
+])
+def test_a_curves_redraw_depends_only_on_the_arguments(results, a, b):
+    """curves_view redraws one figure: a, then b, then a again must give a's picture to the byte."""
+    first = to_png(ex.curves_view(results, *a))
+    assert to_png(ex.curves_view(results, *b)) != first
+    assert to_png(ex.curves_view(results, *a)) == first
 
 
 def test_summary_figure_bars_are_seed_medians(results):

@@ -17,6 +17,7 @@ import torch
 
 from trpo_lite.config import TRPOConfig
 from trpo_lite.views import objective as views
+from trpo_lite.widgets import to_png
 
 N_CELLS = 16
 EPISODE_SLIDER = [2, 10, 100, 500, 2000]  # a sample of the notebook's episode slider (10 .. 2000)
@@ -33,6 +34,15 @@ def reference_objective(gamma, pi):
                 if not terminated:
                     P_pi[s, s_next] += pi[s, a] * prob
     return np.linalg.solve(np.eye(N_CELLS) - gamma * P_pi, r_pi)[0]
+
+
+def assert_redraw_depends_only_on_arguments(view, a, b):
+    """The view returns one Figure, updated: drawing b in between must not change a's PNG."""
+    first = to_png(view(*a))
+    other = to_png(view(*b))
+    assert to_png(view(*a)) == first
+    assert other != first
+    assert view(*b) is view(*a)
 
 
 def loop_return(rewards, gamma):
@@ -130,20 +140,27 @@ def test_objective_view_plots_the_estimate_and_the_exact_value(policy, gamma, n_
     k = views.gamma_index(gamma)
     returns = table[policy]["returns"][k, :n_episodes]
     fig = views.objective_view(policy, gamma, n_episodes)
-    try:
-        ax_run, ax_gamma = fig.axes
-        exact_line, running = ax_run.lines
-        assert exact_line.get_ydata()[0] == pytest.approx(table[policy]["exact"][k], rel=1e-12)
-        np.testing.assert_allclose(running.get_ydata(), np.cumsum(returns) / np.arange(1, n_episodes + 1))
-        curve, star = ax_gamma.lines[0], ax_gamma.lines[-1]
-        np.testing.assert_allclose(curve.get_ydata(), table[policy]["exact"])
-        assert star.get_xdata()[0] == gamma
-        mean, se = views.mc_estimate(returns)
-        assert mean == pytest.approx(returns.mean())
-        assert se == pytest.approx(returns.std(ddof=1) / n_episodes**0.5)
-        assert f"{mean:.4f}" in fig._suptitle.get_text()
-    finally:
-        plt.close(fig)
+    ax_run, ax_gamma = fig.axes
+    exact_line, running = ax_run.lines
+    assert exact_line.get_ydata()[0] == pytest.approx(table[policy]["exact"][k], rel=1e-12)
+    np.testing.assert_allclose(running.get_ydata(), np.cumsum(returns) / np.arange(1, n_episodes + 1))
+    curve, star = ax_gamma.lines[0], ax_gamma.lines[-1]
+    np.testing.assert_allclose(curve.get_ydata(), table[policy]["exact"])
+    assert star.get_xdata()[0] == gamma
+    mean, se = views.mc_estimate(returns)
+    assert mean == pytest.approx(returns.mean())
+    assert se == pytest.approx(returns.std(ddof=1) / n_episodes**0.5)
+    assert f"{mean:.4f}" in fig._suptitle.get_text()
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    (("greedy", 0.95, 500), ("uniform", 0.95, 500)),
+    (("greedy", 0.8, 10), ("greedy", 0.99, 10)),
+    (("uniform", 0.99, 2000), ("greedy", 0.8, 2)),
+    (("greedy", 0.9, 100), ("greedy", 0.9, 1000)),
+])
+def test_objective_view_redraw_depends_only_on_its_arguments(a, b):
+    assert_redraw_depends_only_on_arguments(views.objective_view, a, b)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -235,20 +252,23 @@ def test_first_update_kl_grows_like_the_step_squared(sweep):
 @pytest.mark.parametrize("pg_lr", views.load_sweep()["meta"]["step_sizes"])
 def test_step_size_view_draws_the_saved_curves(pg_lr, sweep):
     fig = views.step_size_view(pg_lr)
-    try:
-        ax_ret, ax_kl = fig.axes
-        runs, trpo = views.runs_of(sweep, "vpg", pg_lr), views.runs_of(sweep, "trpo")
-        drawn = [line.get_ydata() for line in ax_ret.lines]
-        assert len(drawn) == len(runs) + len(trpo)
-        for line, run in zip(drawn, trpo + runs, strict=True):
-            np.testing.assert_array_equal(line, run["return_last10"])
-        kl_lines = ax_kl.lines[: len(runs) + len(trpo)]
-        for line, run in zip(kl_lines, trpo + runs, strict=True):
-            np.testing.assert_array_equal(line.get_ydata(), np.clip(run["kl"], *views.KL_RANGE))
-        assert ax_kl.lines[-1].get_ydata()[0] == sweep["meta"]["trpo_max_kl"]
-        assert str(pg_lr) in fig._suptitle.get_text()
-    finally:
-        plt.close(fig)
+    ax_ret, ax_kl = fig.axes
+    runs, trpo = views.runs_of(sweep, "vpg", pg_lr), views.runs_of(sweep, "trpo")
+    drawn = [line.get_ydata() for line in ax_ret.lines]
+    assert len(drawn) == len(runs) + len(trpo)
+    for line, run in zip(drawn, trpo + runs, strict=True):
+        np.testing.assert_array_equal(line, run["return_last10"])
+    kl_lines = ax_kl.lines[: len(runs) + len(trpo)]
+    for line, run in zip(kl_lines, trpo + runs, strict=True):
+        np.testing.assert_array_equal(line.get_ydata(), np.clip(run["kl"], *views.KL_RANGE))
+    assert ax_kl.lines[-1].get_ydata()[0] == sweep["meta"]["trpo_max_kl"]
+    assert str(pg_lr) in fig._suptitle.get_text()
+
+
+@pytest.mark.parametrize(("a", "b"), [((0.01,), (100.0,)), ((100.0,), (0.01,)), ((1.0,), (3.0,)),
+                                      ((0.3,), (30.0,))])
+def test_step_size_view_redraw_depends_only_on_its_arguments(a, b):
+    assert_redraw_depends_only_on_arguments(views.step_size_view, a, b)
 
 
 def test_step_size_view_and_saved_run_reject_unrecorded_settings(sweep):

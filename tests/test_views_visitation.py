@@ -9,6 +9,7 @@ import torch
 
 from trpo_lite import tabular
 from trpo_lite.views import visitation as views
+from trpo_lite.widgets import to_png
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +156,27 @@ def test_surrogate_view_marks_j_and_l_at_alpha(env, data):
         shown = float(grid.get_title().split("add up to ")[1].rstrip(")"))
         assert shown == pytest.approx(J - L, abs=5e-5)  # printed with 4 decimals
         plt.close(fig)
+
+
+GREEDY, FLAWED = views.PATHS
+REDRAWS = [  # (view, a, b): pairs of slider settings (positional arguments after data) across the ranges
+    ("visitation_view", (0.5,), (0.99,)),
+    ("visitation_view", (0.9,), (0.6,)),
+    ("visitation_view", (0.73,), (0.74,)),
+    ("surrogate_view", (GREEDY, 0.5, 0.0), (FLAWED, 0.99, 1.0)),
+    ("surrogate_view", (FLAWED, 0.9, 0.5), (FLAWED, 0.9, 0.52)),
+    ("surrogate_view", (GREEDY, 0.7, 0.3), (GREEDY, 0.8, 0.3)),
+    ("surrogate_view", (FLAWED, 0.6, 0.9), (GREEDY, 0.6, 0.9)),
+]
+
+
+@pytest.mark.parametrize(("name", "a", "b"), REDRAWS)
+def test_a_redraw_depends_only_on_the_arguments(data, name, a, b):
+    """The views redraw one figure: a, then b, then a again must give a's picture to the byte."""
+    view = getattr(views, name)
+    first = to_png(view(data, *a))
+    assert to_png(view(data, *b)) != first
+    assert to_png(view(data, *a)) == first
 
 
 def test_views_reject_values_off_the_sliders(data):

@@ -7,24 +7,31 @@ conservative policy iteration (Kakade and Langford 2002). Every number is exact
 (``trpo_lite.tabular``) except ``advantage_sums``, which rolls pi_new out in the
 real gymnasium environment.
 
+The two slider views build their figure once (``trpo_lite.plots.static_figure``)
+and afterwards only move its artists: a slider has 100 ms to compute, redraw and
+encode the PNG, and building a figure costs about as much as drawing it.
+
 Shapes: S states (16 cells + 1 absorbing), A = 4 actions, K mixing coefficients, B episodes.
 """
 
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import gymnasium as gym
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from trpo_lite import tabular
 from trpo_lite._validate import check_distributions, check_shape, check_unit_interval
-from trpo_lite.plots import grid_heatmap, policy_arrows
+from trpo_lite.plots import GridHeatmap, PolicyArrows, static_figure
 from trpo_lite.tabular import FiniteMDP
 
 ALPHAS = np.linspace(0.0, 1.0, 21)  # the curve's mixing coefficients (the alpha slider's values)
 TIE = 1e-12  # advantages this close count as equal when choosing the greedy action
 ARROW_COLOR = "orangered"  # apart from the cells' white and black numbers
+N_CELLS = 16  # the 4x4 map; the MDP adds the absorbing state
 
 
 @cache
@@ -101,53 +108,108 @@ def _ice_only(pi: np.ndarray, desc) -> np.ndarray:
     return pi
 
 
-def values_view(gamma: float = 0.95) -> plt.Figure:
-    """E2 on the grid for the uniform policy: V(s), Q(s, a*) and A(s, a*) = Q - V at the best action a*."""
+@dataclass(frozen=True)
+class _Grid:
+    """One grid panel of a view: per-cell values as colours and numbers, a policy's arrows on top."""
+
+    heat: GridHeatmap
+    arrows: PolicyArrows
+
+    @classmethod
+    def on(cls, ax, title: str, fmt: str) -> "_Grid":
+        """Draw the panel's fixed parts (title, map letters) on ax, once."""
+        ax.set_title(title, y=1.0)  # a fixed position: no search for tick labels above the axes
+        desc = _frozen_lake().unwrapped.desc
+        return cls(GridHeatmap(ax, desc, fmt=fmt), PolicyArrows(ax, desc, color=ARROW_COLOR))
+
+    def update(self, values, pi, vmin: float | None = None, vmax: float | None = None) -> None:
+        """Show values [S] and pi [S, A] on the 16 cells (pi's arrows on ice cells only)."""
+        self.heat.update(values, vmin, vmax)
+        self.arrows.update(_ice_only(pi, _frozen_lake().unwrapped.desc))
+
+
+VALUES_TITLES = ("V(s): average over actions", "Q(s, a*): take a*, then follow π",
+                 "A(s, a*) = Q(s, a*) − V(s)  (E2)")
+
+
+@cache
+def _values_figure() -> dict:
+    """The figure of ``values_view``: a grid per title of VALUES_TITLES, and the suptitle."""
+    fig = static_figure((15, 5.2))
+    # Fixed margins, not tight_layout: measuring every label would cost the slider its 100 ms.
+    axes = fig.subplots(1, 3, gridspec_kw={"left": 0.01, "right": 0.99, "top": 0.84, "bottom": 0.02,
+                                           "wspace": 0.05})
+    grids = [_Grid.on(ax, title, fmt="{:.3f}") for ax, title in zip(axes, VALUES_TITLES, strict=True)]
+    return {"fig": fig, "grids": grids, "suptitle": fig.suptitle("")}
+
+
+def values_view(gamma: float = 0.95) -> Figure:
+    """E2 on the grid for the uniform policy: V(s), Q(s, a*) and A(s, a*) = Q - V at the best action a*.
+
+    Returns the same Figure on every call, redrawn for gamma.
+    """
     mdp, pi_old, pi_target = frozen_lake(gamma)
-    desc = _frozen_lake().unwrapped.desc
     v = tabular.state_values(mdp, pi_old)
     q_best = (tabular.action_values(mdp, pi_old) * pi_target).sum(1)
-    # Fixed margins, not tight_layout: measuring every label would cost the slider its 100 ms.
-    fig, axes = plt.subplots(1, 3, figsize=(15, 5.2), gridspec_kw={"left": 0.01, "right": 0.99, "top": 0.84,
-                                                                    "bottom": 0.02, "wspace": 0.05})
-    panels = [
-        (v, "V(s): average over actions"),
-        (q_best, "Q(s, a*): take a*, then follow π"),
-        (q_best - v, "A(s, a*) = Q(s, a*) − V(s)  (E2)"),
-    ]
     # V and Q share a colour scale so that the cells can be compared by eye.
-    top = max(q_best[: desc.size].max(), 1e-12)
-    for ax, (values, title), vmax in zip(axes, panels, (top, top, None), strict=True):
-        grid_heatmap(ax, values, desc, title=title, fmt="{:.3f}", vmin=0.0 if vmax else None, vmax=vmax)
-        policy_arrows(ax, _ice_only(pi_target, desc), desc, color=ARROW_COLOR)
-    fig.suptitle(f"Uniform policy on FrozenLake-v1, γ = {gamma:.2f}; arrows: a* = argmax_a A(s, a)")
-    return fig
+    top = max(q_best[:N_CELLS].max(), 1e-12)
+    art = _values_figure()
+    for grid, values, vmax in zip(art["grids"], (v, q_best, q_best - v), (top, top, None), strict=True):
+        grid.update(values, pi_target, vmin=0.0 if vmax else None, vmax=vmax)
+    art["suptitle"].set_text(f"Uniform policy on FrozenLake-v1, γ = {gamma:.2f}; "
+                             "arrows: a* = argmax_a A(s, a)")
+    return art["fig"]
 
 
-def performance_difference_view(gamma: float = 0.95, alpha: float = 0.5) -> plt.Figure:
-    """Both sides of E3 for pi_new = (1 - alpha) uniform + alpha greedy: per state, and along alpha."""
+SHARE_TITLE = "each state's share of the right side (E4):\nν_new(s) Σ_a π_new(a|s) A_old(s, a) / (1 − γ)"
+
+
+@cache
+def _performance_difference_figure() -> dict:
+    """The figure of ``performance_difference_view``: the grid of E4's terms, and the curves along alpha."""
+    fig = static_figure((15, 5.6))
+    ax_grid, ax_curve = fig.subplots(1, 2, gridspec_kw={
+        "width_ratios": [1, 1.5], "left": 0.01, "right": 0.98, "top": 0.86, "bottom": 0.13, "wspace": 0.12})
+    art = {"fig": fig, "grid": _Grid.on(ax_grid, SHARE_TITLE, fmt="{:.4f}"), "curve": ax_curve}
+    (art["lhs"],) = ax_curve.plot([], [], color="C0", label="left (E3): J(new) − J(old)")
+    (art["rhs"],) = ax_curve.plot([], [], "o", color="C1", ms=6,
+                                  label="right (E4): 1/(1 − γ) E[A_old], s ~ ν_new, a ~ π_new")
+    (art["old_nu"],) = ax_curve.plot([], [], "--", color="gray",
+                                     label="same sum with ν_old: not E3 (notebook 02)")
+    (art["star"],) = ax_curve.plot([], [], "*", color="C3", ms=18, label="α")
+    ax_curve.set(xlabel="α  in  π_new = (1 − α) π_old + α π_greedy", ylabel="change in J", xlim=(-0.05, 1.05))
+    # Few ticks, plain-text labels: tick labels are a large part of the drawing time.
+    ax_curve.set_xticks(np.linspace(0.0, 1.0, 6), ["0", "0.2", "0.4", "0.6", "0.8", "1"])
+    ax_curve.yaxis.set_major_locator(MaxNLocator(5))
+    art["star_label"] = ax_curve.legend(loc="upper left").get_texts()[3]
+    art["title"] = ax_curve.set_title("", y=1.0)
+    return art
+
+
+def performance_difference_view(gamma: float = 0.95, alpha: float = 0.5) -> Figure:
+    """Both sides of E3 for pi_new = (1 - alpha) uniform + alpha greedy: per state, and along alpha.
+
+    Returns the same Figure on every call, redrawn for gamma and alpha.
+    """
     mdp, pi_old, pi_target = frozen_lake(gamma)
-    desc = _frozen_lake().unwrapped.desc
     pi_new = mix(pi_old, pi_target, alpha)
     gains = gain_per_state(mdp, pi_old, pi_new)
+    right = gains.sum()
     lhs = tabular.objective(mdp, pi_new) - tabular.objective(mdp, pi_old)
     curve = performance_difference_curve(gamma)
 
-    fig, (ax_grid, ax_curve) = plt.subplots(1, 2, figsize=(15, 5.6), gridspec_kw={
-        "width_ratios": [1, 1.5], "left": 0.01, "right": 0.98, "top": 0.86, "bottom": 0.13, "wspace": 0.12})
-    share = "each state's share of the right side (E4):\nν_new(s) Σ_a π_new(a|s) A_old(s, a) / (1 − γ)"
-    grid_heatmap(ax_grid, gains, desc, title=share, fmt="{:.4f}")
-    policy_arrows(ax_grid, _ice_only(pi_new, desc), desc, color=ARROW_COLOR)
-    ax_curve.plot(curve["alpha"], curve["lhs"], color="C0", label="left (E3): J(new) − J(old)")
-    ax_curve.plot(curve["alpha"], curve["rhs"], "o", color="C1", ms=6,
-                  label="right (E4): 1/(1 − γ) E[A_old], s ~ ν_new, a ~ π_new")
-    ax_curve.plot(curve["alpha"], curve["old_nu"], "--", color="gray",
-                  label="same sum with ν_old: not E3 (notebook 02)")
-    ax_curve.plot([alpha], [gains.sum()], "*", color="C3", ms=18, label=f"α = {alpha:.2f}")
-    ax_curve.set(xlabel="α  in  π_new = (1 − α) π_old + α π_greedy", ylabel="change in J",
-                 title=f"γ = {gamma:.2f}, α = {alpha:.2f}:  left {lhs:.5f},  right {gains.sum():.5f}")
-    ax_curve.legend(loc="upper left")
-    return fig
+    art = _performance_difference_figure()
+    art["grid"].update(gains, pi_new)
+    for key in ("lhs", "rhs", "old_nu"):
+        art[key].set_data(curve["alpha"], curve[key])
+    art["star"].set_data([alpha], [right])
+    art["star_label"].set_text(f"α = {alpha:.2f}")
+    art["title"].set_text(f"γ = {gamma:.2f}, α = {alpha:.2f}:  left {lhs:.5f},  right {right:.5f}")
+    # The data's range with 5% margins, as autoscaling would choose.
+    y = np.concatenate([curve["lhs"], curve["rhs"], curve["old_nu"], [right]])
+    margin = 0.05 * (y.max() - y.min())
+    art["curve"].set_ylim(y.min() - margin, y.max() + margin)
+    return art["fig"]
 
 
 def advantage_sums(env: gym.Env, pi_new, adv_old, gamma: float, n_episodes: int, seed: int) -> np.ndarray:

@@ -8,6 +8,7 @@ returns (keys such as ``rollout/return_last10``, ``policy/kl``, ``line_search/ba
 Shapes: I iterations, F frames, H x W x 3 pixels.
 """
 
+import functools
 import html
 import io
 import math
@@ -18,11 +19,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, display
 from matplotlib import animation
+from matplotlib.ticker import MaxNLocator
 
+from trpo_lite.plots import static_figure
 from trpo_lite.training import train
 
 RETURN = "rollout/return_last10"
 CARTPOLE_SOLVED = 475.0  # gymnasium's reward_threshold for CartPole-v1
+LAGS = np.arange(60)  # [L] the lags l that settings_view draws
 
 
 def series(history, key: str) -> np.ndarray:
@@ -213,32 +217,69 @@ def gae_horizon(gamma: float, lam: float) -> float:
     return math.inf if gamma * lam >= 1 else 1.0 / (1.0 - gamma * lam)
 
 
+@functools.cache
+def _settings_figure() -> dict:
+    """The figure of ``settings_view``, built once, and the artists a call moves (their data set by the call).
+
+    Plain Unicode instead of mathtext and few, fixed ticks: text is most of a redraw's cost.
+    """
+    fig = static_figure((10, 3.4))
+    ax_kl, ax_w = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.095, right=0.98, bottom=0.17, top=0.9, wspace=0.25)  # room for "0.005"
+    art = {"fig": fig, "ax_kl": ax_kl, "kl_title": ax_kl.set_title("")}
+    (art["reference_kl"],) = ax_kl.plot([], [], ".", color="gray", label="reference run")
+    art["reference_delta"] = ax_kl.axhline(0, color="gray", ls="--")
+    art["delta"] = ax_kl.axhline(0, color="C3", label="δ")
+    ax_kl.set(xlabel="iteration", ylabel="mean KL")
+    ax_kl.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
+    legend = ax_kl.legend(loc="lower right", fontsize=10)  # the KLs sit near delta_ref, above the bottom
+    art["legend_texts"] = dict(zip(("reference_kl", "delta"), legend.get_texts(), strict=True))
+    zeros = np.zeros(len(LAGS))
+    (art["reference_weights"],) = ax_w.plot(LAGS, zeros, color="gray", ls="--", label="reference λ")
+    (art["weights"],) = ax_w.plot(LAGS, zeros, color="C0", label="λ")
+    ax_w.set(xlabel="lag l", ylabel="weight (γλ)ˡ", xlim=(-3, 62), ylim=(0, 1.05),
+             title="GAE weights on δₜ₊ₗ (E13)")
+    ax_w.set_xticks([0, 20, 40, 60], ["0", "20", "40", "60"])
+    ax_w.set_yticks([0, 0.5, 1], ["0", "0.5", "1"])
+    legend = ax_w.legend(loc="upper right", fontsize=10)
+    art["legend_texts"] |= dict(zip(("reference_weights", "weights"), legend.get_texts(), strict=True))
+    return art
+
+
+def _relabel(art: dict, key: str, label: str) -> None:
+    """Relabel the line art[key] and its legend entry."""
+    art[key].set_label(label)
+    art["legend_texts"][key].set_text(label)
+
+
 def settings_view(history, max_kl: float, lam: float, gamma: float = 0.99, ref_max_kl: float = 0.01,
                   ref_lam: float = 0.95):
     """What the sliders change, before any training: the trust region against the reference run's KLs
-    (E8, E9) and the GAE weights (gamma lam)^l on delta_{t+l} (E13).
+    (E8, E9) and the GAE weights (gamma lam)^l on delta_{t+l} (E13), for lags l = 0..59.
 
-    The full step is sqrt(2 delta / x^T H x) x (E9), so its length grows like sqrt(delta). Linear
-    axes and fixed margins (no log scale, no tight layout): the view redraws in well under 100 ms.
+    The full step is sqrt(2 delta / x^T H x) x (E9), so its length grows like sqrt(delta). history: the
+    reference run's rows, its "policy/kl" [I] drawn; max_kl, lam: the sliders; gamma, ref_max_kl, ref_lam:
+    the reference run's settings. The figure is built once: every call returns the same Figure, redrawn
+    from its arguments alone.
     """
-    fig, (ax_kl, ax_w) = plt.subplots(1, 2, figsize=(10, 3.4))
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.9, wspace=0.25)
-    it = np.arange(1, len(history) + 1)
-    ax_kl.plot(it, series(history, "policy/kl"), ".", color="gray",
-               label=rf"reference run ($\delta$ = {ref_max_kl:g})")
-    ax_kl.axhline(ref_max_kl, color="gray", ls="--")
-    ax_kl.axhline(max_kl, color="C3", label=rf"$\delta$ = {max_kl:g}")
-    ax_kl.set(xlabel="iteration", ylabel="mean KL", ylim=(0, 1.15 * max(max_kl, ref_max_kl)),
-              title=f"full steps {math.sqrt(max_kl / ref_max_kl):.2f}x as long as the reference's")
-    ax_kl.legend(loc="lower right", fontsize=10)  # the KLs sit near delta_ref, above the bottom
-    lags = np.arange(60)
-    for value, style in ((ref_lam, dict(color="gray", ls="--")), (lam, dict(color="C0"))):
-        ax_w.plot(lags, (gamma * value) ** lags, **style,
-                  label=rf"$\lambda$ = {value:.2f}: horizon {gae_horizon(gamma, value):.1f} steps")
-    ax_w.set(xlabel="lag l", ylabel=r"weight $(\gamma\lambda)^l$", ylim=(0, 1.05),
-             title=r"GAE weights on $\delta_{t+l}$ (E13)")
-    ax_w.legend(loc="upper right", fontsize=10)
-    return fig
+    art = _settings_figure()
+    kl = series(history, "policy/kl")  # [I]
+    art["reference_kl"].set_data(np.arange(1, len(kl) + 1), kl)
+    art["reference_delta"].set_ydata([ref_max_kl, ref_max_kl])
+    art["delta"].set_ydata([max_kl, max_kl])
+    _relabel(art, "reference_kl", f"reference run (δ = {ref_max_kl:g})")
+    _relabel(art, "delta", f"δ = {max_kl:g}")
+    iterations = max(len(kl), 1)
+    margin = max(0.05 * (iterations - 1), 0.5)
+    top = max(max_kl, ref_max_kl)
+    art["ax_kl"].set_xlim(1 - margin, iterations + margin)
+    art["ax_kl"].set_ylim(0, 1.15 * top)
+    art["ax_kl"].set_yticks([0, top / 2, top], ["0", f"{top / 2:g}", f"{top:g}"])
+    art["kl_title"].set_text(f"full steps {math.sqrt(max_kl / ref_max_kl):.2f}x as long as the reference's")
+    for key, value in (("reference_weights", ref_lam), ("weights", lam)):
+        art[key].set_ydata((gamma * value) ** LAGS)
+        _relabel(art, key, f"λ = {value:.2f}: horizon {gae_horizon(gamma, value):.1f} steps")
+    return art["fig"]
 
 
 def retrain(max_kl: float, lam: float, seed: int = 0, total_steps: int = 30_000, callback=None,

@@ -11,12 +11,14 @@ Shapes: B samples, D observation size, A actions, P parameters, M damping
 values, K iteration counts (1..K), F step fractions.
 """
 
+import functools
 from dataclasses import asdict, dataclass
 
 import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 from torch import nn
 from torch.distributions import Categorical
 from torch.func import functional_call
@@ -27,6 +29,7 @@ from trpo_lite.fisher import fisher_vector_product_fn
 from trpo_lite.flat import flat_grad, flat_params, set_flat_params
 from trpo_lite.gae import discounted_returns
 from trpo_lite.importance import mean_kl, surrogate
+from trpo_lite.plots import static_figure
 from trpo_lite.trust_region import line_search, natural_step_scale
 
 DAMPINGS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)  # the damping slider's values lambda
@@ -261,51 +264,92 @@ def _plain_log_ticks(ax, low: int, high: int, every: int) -> None:
     ax.minorticks_off()
 
 
-def cg_view(demo: CGDemo, iters: int = 10, damping: float = 1e-2, max_kl: float = 0.01) -> plt.Figure:
-    """Left: CG's relative residual and error per iteration at this damping, the current one marked
-    (E11). Right: along the step beta x_k, the true mean KL against the quadratic model and delta,
-    and the step fractions the line search tried (E9, E12)."""
-    m, k = demo.index(iters, damping)
-    report = step_report(demo, iters, damping, max_kl)
-    fig, (ax_cg, ax_ls) = plt.subplots(1, 2, figsize=(13, 4.6))
+@functools.cache
+def _cg_figure() -> dict:
+    """The figure of ``cg_view``, built once, and the artists a call moves (their data set by the call).
+
+    Both legends keep every entry: they are keys to the symbols, and a fixed legend does not jump
+    between slider moves; the right title says in words whether a step was accepted.
+    """
+    fig = static_figure((13, 4.6))
+    ax_cg, ax_ls = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.86, wspace=0.22)
-    ks = np.arange(1, demo.max_iters + 1)
-    ax_cg.semilogy(ks, demo.residuals[m], color="C0", label="residual |g − (H + λI) x_k| / |g|")
-    ax_cg.semilogy(ks, demo.errors[m], color="C1", label="error |x_k − x*| / |x*|")
-    ax_cg.plot([iters, iters], [demo.residuals[m, k], demo.errors[m, k]], "o", color="black", ms=8)
-    ax_cg.axvline(iters, color="black", lw=1, ls=":")
-    ax_cg.axhline(np.sqrt(DEFAULT_TOL) / float(demo.g.norm()), color="grey", lw=1, ls="--",
-                  label="default stop, rᵀr < 1e-10")
-    ax_cg.set(xlabel="CG iterations k", ylabel="relative size", ylim=(1e-13, 10),
-              title=f"CG on (H + {damping:g} I) x = g,  k = {iters}")
+    art = {"fig": fig, "ax_cg": ax_cg, "ax_ls": ax_ls, "cg_title": ax_cg.set_title(""),
+           "ls_title": ax_ls.set_title("")}
+    ax_cg.set_yscale("log")
+    (art["residual"],) = ax_cg.plot([], [], color="C0", label="residual |g − (H + λI) x_k| / |g|")
+    (art["error"],) = ax_cg.plot([], [], color="C1", label="error |x_k − x*| / |x*|")
+    (art["current"],) = ax_cg.plot([], [], "o", color="black", ms=8)
+    art["current_k"] = ax_cg.axvline(1, color="black", lw=1, ls=":")
+    art["default_stop"] = ax_cg.axhline(1, color="grey", lw=1, ls="--", label="default stop, rᵀr < 1e-10")
+    ax_cg.set(xlabel="CG iterations k", ylabel="relative size", ylim=(1e-13, 10))
     _plain_log_ticks(ax_cg, -12, 0, 3)
-    ax_cg.set_xticks([1, *range(10, demo.max_iters + 1, 10)])
     ax_cg.legend(loc="upper right", fontsize=11)
 
+    (art["true_kl"],) = ax_ls.plot([], [], color="C3", label="true mean KL")
+    (art["model"],) = ax_ls.plot([], [], color="C3", ls="--", label="quadratic model, H + λI")
+    (art["model_undamped"],) = ax_ls.plot([], [], color="C3", ls=":", label="quadratic model, H")
+    art["max_kl"] = ax_ls.axhline(1, color="black", lw=1.2)  # the trust region; y ticks in units of delta
+    (art["refused"],) = ax_ls.plot([], [], "x", color="black", ms=11, mew=2.5, label="tried, refused")
+    (art["accepted"],) = ax_ls.plot([], [], "*", color="C2", ms=20, label="accepted")
+    ax_ls.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0.00", "0.25", "0.50", "0.75", "1.00"])
+    ax_ls.set(xlabel="step fraction f of β x_k", ylabel="mean KL", xlim=(-0.05, 1.05))
+    ax_ls.legend(loc="upper left", fontsize=11)
+    return art
+
+
+def _draw_iterations(art: dict, demo: CGDemo, iters: int, damping: float) -> None:
+    """Left panel: residuals and errors [K] at this damping, iteration k marked (E11)."""
+    m, k = demo.index(iters, damping)
+    ks = np.arange(1, demo.max_iters + 1)
+    art["residual"].set_data(ks, demo.residuals[m])
+    art["error"].set_data(ks, demo.errors[m])
+    art["current"].set_data([iters, iters], [demo.residuals[m, k], demo.errors[m, k]])
+    art["current_k"].set_xdata([iters, iters])
+    stop = np.sqrt(DEFAULT_TOL) / float(demo.g.norm())
+    art["default_stop"].set_ydata([stop, stop])
+    margin = 0.05 * (demo.max_iters - 1)  # matplotlib's default margins around 1..K
+    art["ax_cg"].set_xlim(1 - margin, demo.max_iters + margin)
+    art["ax_cg"].set_xticks([1, *range(10, demo.max_iters + 1, 10)])
+    art["cg_title"].set_text(f"CG on (H + {damping:g} I) x = g,  k = {iters}")
+
+
+def _draw_line_search(art: dict, demo: CGDemo, report: dict, max_kl: float) -> None:
+    """Right panel: mean KL [F] along the step against the quadratic models and delta, and the
+    fractions the line search tried (E9, E12)."""
     # The line search's tries are the fractions 1, 1/2, 1/4, ... (backtrack_coef 0.5, its default).
     tried = 0.5 ** np.arange(report["backtracks"] + 1)
     fractions = np.union1d(np.linspace(0, 1, 11), tried)
     kls, _ = along_step(demo, report["full_step"], fractions)
     tried_kls = kls[np.searchsorted(fractions, tried)]
-    ax_ls.plot(fractions, kls, color="C3", label="true mean KL")
-    ax_ls.plot(fractions, fractions**2 * report["model_kl"], color="C3", ls="--",
-               label="quadratic model, H + λI")
-    ax_ls.plot(fractions, fractions**2 * report["model_kl_undamped"], color="C3", ls=":",
-               label="quadratic model, H")
-    ax_ls.axhline(max_kl, color="black", lw=1.2)  # the trust region; the y ticks are in units of delta
+    art["true_kl"].set_data(fractions, kls)
+    art["model"].set_data(fractions, fractions**2 * report["model_kl"])
+    art["model_undamped"].set_data(fractions, fractions**2 * report["model_kl_undamped"])
+    art["max_kl"].set_ydata([max_kl, max_kl])
     refused = slice(0, -1) if report["accepted"] else slice(None)
-    ax_ls.plot(tried[refused], tried_kls[refused], "x", color="black", ms=11, mew=2.5, label="tried, refused")
-    if report["accepted"]:
-        ax_ls.plot(tried[-1:], tried_kls[-1:], "*", color="C2", ms=20, label="accepted")
+    art["refused"].set_data(tried[refused], tried_kls[refused])
+    accepted = slice(-1, None) if report["accepted"] else slice(0)
+    art["accepted"].set_data(tried[accepted], tried_kls[accepted])
+    art["ax_ls"].set_yticks([0, max_kl, 2 * max_kl, 3 * max_kl], ["0", "δ", "2δ", "3δ"])
+    art["ax_ls"].set_ylim(0, 3 * max_kl)
     verdict = (f"accepted f = {report['step_fraction']:g} after {report['backtracks']} backtracks"
                if report["accepted"] else f"rejected after {report['backtracks']} backtracks")
-    ax_ls.set_xticks([0, 0.25, 0.5, 0.75, 1])
-    ax_ls.set_yticks([0, max_kl, 2 * max_kl, 3 * max_kl], ["0", "δ", "2δ", "3δ"])
-    ax_ls.set(xlabel="step fraction f of β x_k", ylabel="mean KL", ylim=(0, 3 * max_kl),
-              title=f"δ = {max_kl:g}: full step has KL {report['full_step_kl'] / max_kl:.2f} δ, "
-                    f"gain {report['full_step_gain']:+.3g}\n{verdict}")
-    ax_ls.legend(loc="upper left", fontsize=11)
-    return fig
+    art["ls_title"].set_text(f"δ = {max_kl:g}: full step has KL {report['full_step_kl'] / max_kl:.2f} δ, "
+                             f"gain {report['full_step_gain']:+.3g}\n{verdict}")
+
+
+def cg_view(demo: CGDemo, iters: int = 10, damping: float = 1e-2, max_kl: float = 0.01) -> Figure:
+    """Left: CG's relative residual and error per iteration at this damping, the current one marked
+    (E11). Right: along the step beta x_k, the true mean KL against the quadratic model and delta,
+    and the step fractions the line search tried (E9, E12).
+
+    The figure is built once: every call returns the same Figure, redrawn from its arguments alone.
+    """
+    report = step_report(demo, iters, damping, max_kl)  # checks the arguments before anything is drawn
+    art = _cg_figure()
+    _draw_iterations(art, demo, iters, damping)
+    _draw_line_search(art, demo, report, max_kl)
+    return art["fig"]
 
 
 def convergence_figure(demo: CGDemo) -> plt.Figure:

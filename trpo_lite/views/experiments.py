@@ -3,8 +3,9 @@ sweeps of delta (E8), lambda (E13) and CG iterations (E11), over several seeds.
 
 ``benchmarks/sweeps.py`` trains every configuration with ``recompute`` and saves the records in
 ``benchmarks/results/sweeps.json``; ``load_results`` reads them back into arrays, so the views only
-index and draw. A configuration is the baseline (the CartPole-v1 preset) with one setting changed;
-the baseline itself belongs to every sweep and is trained once.
+index and draw (``curves_view``, the slider view, redraws one figure built once). A configuration is
+the baseline (the CartPole-v1 preset) with one setting changed; the baseline itself belongs to every
+sweep and is trained once.
 
 Shapes: R seeds, I iterations, C configurations of one sweep.
 """
@@ -12,6 +13,7 @@ Shapes: R seeds, I iterations, C configurations of one sweep.
 import dataclasses
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -20,6 +22,7 @@ import torch
 from matplotlib.figure import Figure
 
 from trpo_lite.config import TRPOConfig, preset
+from trpo_lite.plots import static_figure
 from trpo_lite.training import train
 
 ENV_ID = "CartPole-v1"
@@ -255,47 +258,106 @@ def curve_stats(results: Results, sweep: str, value) -> dict:
     return stats
 
 
-def curves_view(results: Results, sweep: str, value) -> plt.Figure:
-    """Left: return (last-10 mean) against env steps; right: KL per update. Every configuration of the
-    sweep as its seed mean, faint; the chosen one bold, with its min-max band and every seed thin."""
-    fig = Figure(figsize=(11.5, 4.3))  # not registered with pyplot: cheaper to build, nothing to close
+class _Pool:
+    """Lines of one role, made by make() and reused from call to call: ``take(n)`` shows the first n
+    (making more when there are fewer) and hides the others."""
+
+    def __init__(self, make, n: int = 0):
+        self.make, self.lines = make, []
+        self.take(n)
+
+    def take(self, n: int) -> list:
+        while len(self.lines) < n:
+            self.lines.append(self.make())
+        for i, line in enumerate(self.lines):
+            line.set_visible(i < n)
+        return self.lines[:n]
+
+
+@cache
+def _curves_figure() -> dict:
+    """The figure of ``curves_view`` and the artists it moves. Per panel ("returns", "kls"): the chosen
+    configuration's bold seed mean and min-max band, and a pool for the other configurations' faint means;
+    pools for the chosen one's seeds (returns) and the delta lines (KL). The pools of configurations and
+    deltas are made as large as the largest sweep here, so every call draws them in the same order."""
+    fig = static_figure((11.5, 4.3))
     ax_ret, ax_kl = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.075, right=0.985, bottom=0.14, top=0.92, wspace=0.22)
-    x = results.steps / 1000
-    for i, other in enumerate(SWEEPS[sweep]):
-        stats, chosen = curve_stats(results, sweep, other), other == value
-        for ax, name in ((ax_ret, "returns"), (ax_kl, "kls")):
-            # The others dashed, dotted, ...: two configurations with identical curves both stay visible.
-            ax.plot(x, stats[f"{name}_mean"], color=f"C{i}", lw=3 if chosen else 1.5,
-                    alpha=1 if chosen else 0.4, ls="-" if chosen else STYLES[i], label=f"{other}",
-                    zorder=3 if chosen else 2)
-            if chosen:
-                ax.fill_between(x, stats[f"{name}_low"], stats[f"{name}_high"], color=f"C{i}", alpha=0.2)
-        if chosen:  # and every seed, thin (on the KL panel the band says enough)
-            ax_ret.plot(x, stats["returns"].T, color=f"C{i}", lw=0.8)
-    # Few, fixed ticks with plain-text labels: ticks are most of a redraw's cost (budget 100 ms).
-    ticks = np.arange(0, x[-1] + 1e-9, 10)
+    # A fixed title height: otherwise every draw measures the tick labels to see if the title must move up.
     for ax in (ax_ret, ax_kl):
-        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-        ax.set_xlim(0, 1.02 * x[-1])
-    ax_ret.set_yticks([0, 100, 200, 300, 400, 500], ["0", "100", "200", "300", "400", "500"])
+        ax.set_title("", y=1.0)
+    others = max(len(values) for values in SWEEPS.values()) - 1  # faint lines of the largest sweep
+    art = {"fig": fig, "ret": ax_ret, "kl": ax_kl}
+    for name, ax in (("returns", ax_ret), ("kls", ax_kl)):
+        art[name] = {"band": ax.fill_between([], [], [], alpha=0.2),
+                     "faint": _Pool(lambda ax=ax: ax.plot([], [], lw=1.5, alpha=0.4)[0], others),
+                     "bold": ax.plot([], [], lw=3, zorder=3)[0]}
+    art["deltas"] = _Pool(lambda: ax_kl.axhline(1.0, color="black", ls="--"), len(SWEEPS["max_kl"]))
+    art["seeds"] = _Pool(lambda: ax_ret.plot([], [], lw=0.8)[0])  # on the KL panel the band says enough
     ax_ret.axhline(THRESHOLD, color="black", lw=1, ls="--")
-    row = summary_row(results, sweep, value)
-    ax_ret.set(xlabel="env steps (thousands)", ylabel="return (mean of last 10 episodes)", ylim=(0, 510),
-               title=f"{LABELS[sweep]} = {value}: {row['reached']} of {row['seeds']} seeds reach "
-                     f"{THRESHOLD:g}")
+    ax_ret.set(xlabel="env steps (thousands)", ylabel="return (mean of last 10 episodes)", ylim=(0, 510))
+    # Few, fixed ticks with plain-text labels: ticks are most of a redraw's cost (budget 100 ms).
+    ax_ret.set_yticks([0, 100, 200, 300, 400, 500], ["0", "100", "200", "300", "400", "500"])
     ax_kl.set_yscale("log")
     ax_kl.set(xlabel="env steps (thousands)", ylabel="mean KL of the update", ylim=(1e-4, 1),
               title="KL per update (dashed: delta)")
     ax_kl.set_yticks([1e-4, 1e-3, 1e-2, 1e-1, 1], ["1e-4", "1e-3", "0.01", "0.1", "1"])
     ax_kl.minorticks_off()
+    return art
+
+
+def _show_sweep(panel: dict, x, stats: dict, name: str, value) -> list:
+    """One panel of ``curves_view``: each configuration's seed mean of name ("returns" or "kls") against
+    x [I], the chosen value bold with its min-max band, the others faint.
+
+    Args:
+        panel: the panel's artists from ``_curves_figure``.
+        stats: value -> ``curve_stats`` of that configuration, in sweep order.
+    Returns:
+        the mean lines in sweep order (handles for a legend).
+    """
+    faint, lines = iter(panel["faint"].take(len(stats) - 1)), []
+    for i, (other, other_stats) in enumerate(stats.items()):
+        line = panel["bold"] if other == value else next(faint)
+        line.set_data(x, other_stats[f"{name}_mean"])
+        # The others dashed, dotted, ...: two configurations with identical curves both stay visible.
+        line.set(color=f"C{i}", linestyle="-" if other == value else STYLES[i])
+        lines.append(line)
+    panel["band"].set_data(x, stats[value][f"{name}_low"], stats[value][f"{name}_high"])
+    panel["band"].set_color(f"C{list(stats).index(value)}")
+    return lines
+
+
+def curves_view(results: Results, sweep: str, value) -> Figure:
+    """Left: return (last-10 mean) against env steps; right: KL per update. Every configuration of the
+    sweep as its seed mean, faint; the chosen one bold, with its min-max band and every seed thin.
+
+    Returns the same Figure on every call, redrawn for results, sweep and value.
+    """
+    row = summary_row(results, sweep, value)
+    art, x, values = _curves_figure(), results.steps / 1000, SWEEPS[sweep]
+    stats = {other: curve_stats(results, sweep, other) for other in values}
+    _show_sweep(art["returns"], x, stats, "returns", value)
+    means = _show_sweep(art["kls"], x, stats, "kls", value)
+    seeds = stats[value]["returns"]  # [R, I]
+    for line, seed in zip(art["seeds"].take(len(seeds)), seeds, strict=True):
+        line.set_data(x, seed)
+        line.set_color(f"C{values.index(value)}")
+    ticks = np.arange(0, x[-1] + 1e-9, 10)
+    for ax in (art["ret"], art["kl"]):
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set_xlim(0, 1.02 * x[-1])
+    art["ret"].title.set_text(f"{LABELS[sweep]} = {value}: {row['reached']} of {row['seeds']} seeds reach "
+                              f"{THRESHOLD:g}")
     # The KL panel's bottom is empty (every update moves the policy by more than 1e-4): room for a legend.
-    ax_kl.legend(loc="lower right", fontsize=10, ncol=2, title=f"{LABELS[sweep]}; bold: mean, band: min-max",
-                 title_fontsize=10)
-    for delta in SWEEPS["max_kl"] if sweep == "max_kl" else [BASELINE["max_kl"]]:
-        chosen = delta == configuration(sweep, value)["max_kl"]
-        ax_kl.axhline(delta, color="black", lw=1.5 if chosen else 0.6, ls="--")
-    return fig
+    # A new legend each call (a few ms): the sweep sets its entries.
+    art["kl"].legend(means, [str(v) for v in values], loc="lower right", fontsize=10, ncol=2,
+                     title=f"{LABELS[sweep]}; bold: mean, band: min-max", title_fontsize=10)
+    deltas = SWEEPS["max_kl"] if sweep == "max_kl" else [BASELINE["max_kl"]]
+    for line, delta in zip(art["deltas"].take(len(deltas)), deltas, strict=True):
+        line.set_ydata([delta, delta])
+        line.set_linewidth(1.5 if delta == configuration(sweep, value)["max_kl"] else 0.6)
+    return art["fig"]
 
 
 SHORT = {"update": "{}", "max_kl": "δ={}", "lam": "λ={}", "cg_iters": "k={}"}

@@ -19,10 +19,11 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from trpo_lite import tabular
 from trpo_lite.gae import discounted_returns
+from trpo_lite.plots import static_figure
 from trpo_lite.tabular import FiniteMDP
 
 GAMMAS = np.round(np.arange(0.80, 0.99 + 1e-9, 0.01), 2)  # the gamma slider's values
@@ -122,8 +123,48 @@ def mc_estimate(returns: np.ndarray) -> tuple[float, float]:
     return float(returns.mean()), float(se)
 
 
+@cache
+def _objective_figure() -> dict:
+    """The figure of ``objective_view`` and the artists it moves, built once with placeholder data."""
+    fig = static_figure((15, 5))
+    ax_run, ax_gamma = fig.subplots(1, 2, gridspec_kw={
+        "left": 0.06, "right": 0.98, "top": 0.85, "bottom": 0.13, "wspace": 0.2})
+    art = {"fig": fig, "run": ax_run, "gamma": ax_gamma, "suptitle": fig.suptitle("")}
+    art["band"] = ax_run.fill_between([1, 2], 0, 0, color="C3", alpha=0.15, label="exact J ± 3 s.e.")
+    art["exact"] = ax_run.axhline(0, color="C3", label="exact J = V(s0)")
+    (art["running"],) = ax_run.plot([], [], color="C0", label="mean of the first b returns G_0")
+    ax_run.set(xlabel="episodes b", ylabel="estimate of J", xscale="log")
+    art["exact_label"] = ax_run.legend(loc="upper right").get_texts()[1]
+    zeros = np.zeros(len(GAMMAS))
+    (art["curve"],) = ax_gamma.plot(GAMMAS, zeros, color="C3", label="exact: E_s0[V(s0)] (linear solve)")
+    art["mc"] = ax_gamma.errorbar(GAMMAS, zeros, zeros, fmt="o", color="C0", capsize=3, label="Monte Carlo")
+    (art["star"],) = ax_gamma.plot([], [], "*", color="C3", ms=18)
+    ax_gamma.set(xlabel="discount γ", ylabel="J", title="J over γ: same episodes, reweighted",
+                 xlim=(GAMMAS[0] - 0.01, GAMMAS[-1] + 0.01))
+    art["mc_label"] = ax_gamma.legend(loc="upper left").get_texts()[1]
+    ticks = (0.8, 0.85, 0.9, 0.95, 0.99)
+    ax_gamma.xaxis.set_ticks(ticks, [f"{t:.2f}" for t in ticks])
+    for axis in (ax_run.yaxis, ax_gamma.yaxis):
+        axis.set_major_locator(MaxNLocator(6, steps=[1, 2, 5, 10]))
+    return art
+
+
+def _set_errorbar(bars, x, y, err) -> None:
+    """Move the points and bars of an ``errorbar`` container (y errors, caps) to y ± err; [K] each."""
+    points, (low_caps, high_caps), (segments,) = bars
+    points.set_data(x, y)
+    low_caps.set_data(x, y - err)
+    high_caps.set_data(x, y + err)
+    segments.set_segments(np.stack([np.stack([x, y - err], -1), np.stack([x, y + err], -1)], 1))
+
+
 def objective_view(policy: str = "greedy", gamma: float = 0.95, n_episodes: int = 500) -> plt.Figure:
-    """E1 both ways on FrozenLake: the Monte Carlo mean of B returns against the exact E_s0[V(s0)]."""
+    """E1 both ways on FrozenLake: the Monte Carlo mean of B returns against the exact E_s0[V(s0)].
+
+    Left: the running mean of the first b returns [B] in its 3 s.e. band around
+    the exact J; right: exact J and the estimate ± 3 s.e. over GAMMAS [K].
+    Returns the same Figure on every call, redrawn for these values.
+    """
     table = lake_objective_table()
     if policy not in table:
         raise ValueError(f"policy must be one of {sorted(table)}; got {policy!r}")
@@ -131,30 +172,28 @@ def objective_view(policy: str = "greedy", gamma: float = 0.95, n_episodes: int 
         raise ValueError(f"n_episodes must be an integer in [2, {MAX_EPISODES}]; got {n_episodes!r}")
     k = gamma_index(gamma)
     exact, returns = table[policy]["exact"], table[policy]["returns"][:, :n_episodes]
-    estimates = np.array([mc_estimate(r) for r in returns])
+    means, ses = np.array([mc_estimate(r) for r in returns]).T
     b = np.arange(1, n_episodes + 1)
     running = np.cumsum(returns[k]) / b
-    band = 3 * estimates[k, 1] * np.sqrt(n_episodes / b)  # 3 s.e. of a b-episode mean, sigma from all B
+    band = 3 * ses[k] * np.sqrt(n_episodes / b)  # 3 s.e. of a b-episode mean, sigma from all B
 
-    fig, (ax_run, ax_gamma) = plt.subplots(1, 2, figsize=(15, 5), gridspec_kw={
-        "left": 0.06, "right": 0.98, "top": 0.85, "bottom": 0.13, "wspace": 0.2})
-    ax_run.fill_between(b, exact[k] - band, exact[k] + band, color="C3", alpha=0.15, label="exact J ± 3 s.e.")
-    ax_run.axhline(exact[k], color="C3", label=f"exact J = V(s0) = {exact[k]:.4f}")
-    ax_run.plot(b, running, color="C0", label="mean of the first b returns G_0")
-    ax_run.set(xlabel="episodes b", ylabel="estimate of J", xscale="log", title=f"γ = {gamma:.2f}",
-               ylim=(0, max(2 * exact[k], running[min(9, n_episodes - 1):].max() * 1.1)))
-    _log_axis(ax_run.xaxis, [t for t in (1, 10, 100, 1000) if t <= n_episodes])
-    ax_run.legend(loc="upper right")
-    ax_gamma.plot(GAMMAS, exact, color="C3", label="exact: E_s0[V(s0)] (linear solve)")
-    ax_gamma.errorbar(GAMMAS, estimates[:, 0], yerr=3 * estimates[:, 1], fmt="o", color="C0", capsize=3,
-                      label=f"Monte Carlo: mean of {n_episodes} G_0 ± 3 s.e.")
-    ax_gamma.plot([gamma], [exact[k]], "*", color="C3", ms=18)
-    ax_gamma.set(xlabel="discount γ", ylabel="J", title="J over γ: same episodes, reweighted")
-    ax_gamma.legend(loc="upper left")
-    mean, se = estimates[k]
-    fig.suptitle(f"FrozenLake-v1, {policy} policy, {n_episodes} episodes: Monte Carlo {mean:.4f} ± {se:.4f} "
-                 f"(1 s.e.) vs exact {exact[k]:.4f}")
-    return fig
+    art = _objective_figure()
+    art["band"].set_data(b, exact[k] - band, exact[k] + band)
+    art["exact"].set_ydata([exact[k]] * 2)
+    art["exact_label"].set_text(f"exact J = V(s0) = {exact[k]:.4f}")
+    art["running"].set_data(b, running)
+    _log_axis(art["run"].xaxis, [t for t in (1, 10, 100, 1000) if t <= n_episodes])
+    art["run"].set(title=f"γ = {gamma:.2f}", xlim=(n_episodes**-0.05, n_episodes**1.05),
+                   ylim=(0, max(2 * exact[k], running[min(9, n_episodes - 1):].max() * 1.1)))
+    art["curve"].set_ydata(exact)
+    _set_errorbar(art["mc"], GAMMAS, means, 3 * ses)
+    art["mc_label"].set_text(f"Monte Carlo: mean of {n_episodes} G_0 ± 3 s.e.")
+    art["star"].set_data([gamma], [exact[k]])
+    low, high = min(exact.min(), (means - 3 * ses).min()), max(exact.max(), (means + 3 * ses).max())
+    art["gamma"].set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+    art["suptitle"].set_text(f"FrozenLake-v1, {policy} policy, {n_episodes} episodes: Monte Carlo "
+                             f"{means[k]:.4f} ± {ses[k]:.4f} (1 s.e.) vs exact {exact[k]:.4f}")
+    return art["fig"]
 
 
 def run_environment() -> dict[str, str]:
@@ -279,29 +318,59 @@ def _kl_axis(ax) -> None:
     _log_axis(ax.yaxis, [1e-8, 1e-6, 1e-4, 1e-2, 1, 100], ["≤1e-8", "1e-6", "1e-4", "0.01", "1", "≥100"])
 
 
-def step_size_view(pg_lr: float = 1.0) -> plt.Figure:
-    """Plain policy gradient with step pg_lr on CartPole-v1: return and KL per update, all seeds, vs TRPO."""
+def _seed_lines(ax_ret, ax_kl, n_seeds: int, color, label: str) -> tuple[list, list]:
+    """n_seeds empty return lines and KL lines (one of each labelled, for the legend)."""
+    names = [label] + [None] * (n_seeds - 1)
+    return ([ax_ret.plot([], [], color=color, lw=1.6, label=name)[0] for name in names],
+            [ax_kl.plot([], [], ".-", color=color, lw=1, ms=5, label=name)[0] for name in names])
+
+
+def _draw_runs(lines: tuple[list, list], runs: list[dict]) -> None:
+    """Put runs (one per seed) in ``_seed_lines``' lines: return_last10 and KL per iteration."""
+    for ret, kl, run in zip(*lines, runs, strict=True):
+        steps = np.array(run["env_steps"]) / 1000
+        ret.set_data(steps, run["return_last10"])
+        kl.set_data(steps, np.clip(run["kl"], *KL_RANGE))
+
+
+@cache
+def _step_size_figure() -> dict:
+    """The figure of ``step_size_view``: TRPO's runs, drawn once, and the artists a step size moves.
+
+    "vpg" holds (return lines, KL lines) for one step size's runs, one per seed:
+    the sweep runs the same seeds for every step size.
+    """
     sweep = load_sweep()
-    runs, trpo = runs_of(sweep, "vpg", pg_lr), runs_of(sweep, "trpo")
-    max_kl = sweep["meta"]["trpo_max_kl"]
-    fig, (ax_ret, ax_kl) = plt.subplots(1, 2, figsize=(15, 5.6), gridspec_kw={
+    trpo, max_kl = runs_of(sweep, "trpo"), sweep["meta"]["trpo_max_kl"]
+    fig = static_figure((15, 5.6))
+    ax_ret, ax_kl = fig.subplots(1, 2, gridspec_kw={
         "left": 0.06, "right": 0.99, "top": 0.87, "bottom": 0.22, "wspace": 0.2})
-    groups = ((trpo, "0.55", f"TRPO (δ = {max_kl})"), (runs, "C0", f"plain gradient, step {pg_lr}"))
-    for group, color, name in groups:
-        for i, run in enumerate(group):
-            steps = np.array(run["env_steps"]) / 1000
-            label = f"{name}, {len(group)} seeds" if i == 0 else None
-            ax_ret.plot(steps, run["return_last10"], color=color, lw=1.6, label=label)
-            ax_kl.plot(steps, np.clip(run["kl"], *KL_RANGE), ".-", color=color, lw=1, ms=5, label=label)
-    ax_ret.set(xlabel="environment steps (thousands)", ylabel="return (mean of last 10 episodes)",
-               ylim=(0, 520), title="return while training")
+    _draw_runs(_seed_lines(ax_ret, ax_kl, len(trpo), "0.55", f"TRPO (δ = {max_kl}), {len(trpo)} seeds"), trpo)
+    vpg = _seed_lines(ax_ret, ax_kl, len(sweep["meta"]["seeds"]), "C0", "plain gradient")
+    ax_ret.set(ylabel="return (mean of last 10 episodes)", ylim=(0, 520), title="return while training")
     ax_kl.axhline(max_kl, color="C3", ls="--", label="TRPO's trust region δ")
-    ax_kl.set(xlabel="environment steps (thousands)", ylabel="mean KL(old ‖ new) per update",
-              title="how far each update moves π")
+    ax_kl.set(ylabel="mean KL(old ‖ new) per update", title="how far each update moves π")
     _kl_axis(ax_kl)
-    fig.legend(*ax_kl.get_legend_handles_labels(), loc="lower center", ncols=3, frameon=False)
-    fig.suptitle(f"CartPole-v1, plain policy gradient θ ← θ + {pg_lr}·g   (grey: TRPO)")
-    return fig
+    steps = np.array(trpo[0]["env_steps"]) / 1000  # every run of the sweep has the same iterations
+    margin = 0.05 * (steps[-1] - steps[0])
+    for ax in (ax_ret, ax_kl):
+        ax.set(xlabel="environment steps (thousands)", xlim=(steps[0] - margin, steps[-1] + margin))
+    legend = fig.legend(*ax_kl.get_legend_handles_labels(), loc="lower center", ncols=3, frameon=False)
+    return {"fig": fig, "vpg": vpg, "vpg_label": legend.get_texts()[1], "suptitle": fig.suptitle("")}
+
+
+def step_size_view(pg_lr: float = 1.0) -> plt.Figure:
+    """Plain policy gradient with step pg_lr on CartPole-v1: return and KL per update, all seeds, vs TRPO.
+
+    One line per seed and run, over its iterations. Returns the same Figure on
+    every call, redrawn for pg_lr.
+    """
+    runs = runs_of(load_sweep(), "vpg", pg_lr)
+    art = _step_size_figure()
+    _draw_runs(art["vpg"], runs)
+    art["vpg_label"].set_text(f"plain gradient, step {pg_lr}, {len(runs)} seeds")
+    art["suptitle"].set_text(f"CartPole-v1, plain policy gradient θ ← θ + {pg_lr}·g   (grey: TRPO)")
+    return art["fig"]
 
 
 def sweep_summary() -> plt.Figure:

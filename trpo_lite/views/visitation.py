@@ -2,24 +2,30 @@
 
 The MDP is FrozenLake-v1 4x4 through ``FiniteMDP.from_toy_text``: 16 cells plus the absorbing
 state (index 16) that every episode ends in. Grid views drop that state; the titles report its
-mass. ``precompute`` walks the slider grids once, so a slider move only indexes arrays and draws.
+mass. ``precompute`` walks the slider grids once, so a slider move only indexes arrays and redraws:
+each slider view builds its figure once and returns that same Figure, updated, on every call.
 
 Shapes: S states (17 here), A actions (4), E episodes.
 """
 
 from dataclasses import dataclass, replace
+from functools import cache
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from trpo_lite import tabular
-from trpo_lite.plots import grid_heatmap
+from trpo_lite.plots import GridHeatmap, grid_heatmap, static_figure
 from trpo_lite.tabular import mixture  # noqa: F401 - the notebook shows it as views.mixture
 
 GAMMAS = np.round(0.5 + 0.01 * np.arange(50), 2)  # the gamma slider: 0.50, 0.51, ..., 0.99
 ALPHAS = np.round(np.linspace(0.0, 1.0, 51), 2)  # the alpha slider: 0.00, 0.02, ..., 1.00
 BESIDE_GOAL, LEFT = 14, 0  # FrozenLake 4x4: the one cell the goal is reached from; action "left"
 PATHS = ("greedy", "greedy, but steps left beside the goal")
+GRID = (4, 4)  # the cells of FrozenLake-v1 4x4 that the slider views draw (rows, cols)
+SHARES = ("start cell S", "rest of the grid", "episode over (absorbing state)")  # where nu's mass sits
 
 
 def greedy_step(mdp: tabular.FiniteMDP, pi_old) -> np.ndarray:
@@ -104,53 +110,113 @@ def _path_index(path: str) -> int:
     return PATHS.index(path)
 
 
-def visitation_view(data: VisitationData, gamma: float) -> plt.Figure:
-    """nu of the uniform policy (E4) on the grid, and how its mass moves as gamma grows."""
-    g = _index(data.gammas, gamma, "gamma")
-    nu = data.nu_old[g]
-    fig, (ax_grid, ax_gamma) = plt.subplots(1, 2, figsize=(12, 4.6), width_ratios=[1, 1.25])
-    title = f"ν of the uniform policy, γ = {data.gammas[g]:.2f}\nepisode over (absorbing state): {nu[-1]:.3f}"
-    grid_heatmap(ax_grid, nu, data.desc, title=title, fmt="{:.3f}")
-    start = int(np.flatnonzero(data.desc.ravel() == b"S")[0])
-    shares = {
-        "start cell S": data.nu_old[:, start],
-        "rest of the grid": 1 - data.nu_old[:, start] - data.nu_old[:, -1],
-        "episode over (absorbing state)": data.nu_old[:, -1],
-    }
-    for label, share in shares.items():
-        (line,) = ax_gamma.plot(data.gammas, share, label=label)
-        ax_gamma.plot(data.gammas[g], share[g], "o", color=line.get_color(), markersize=9)
-    ax_gamma.axvline(data.gammas[g], color="grey", lw=1, ls=":")
-    ax_gamma.set(xlabel="γ", ylabel="share of ν", ylim=(0, 1), title="where the mass of ν sits")
-    ax_gamma.legend(loc="center left")
+def _show_grid(heat: GridHeatmap, desc, values, vmin: float | None = None, vmax: float | None = None) -> None:
+    """Put the map desc [GRID] (its letters) and values [S] (the cells' colours and numbers) on a grid."""
+    for letter, name in zip(heat.letters, np.asarray(desc).astype(str).ravel(), strict=True):
+        letter.set_text(name)
+    heat.update(values, vmin, vmax)
+
+
+def _limits(values) -> tuple[float, float]:
+    """Axis limits around values [N] with 5% margins, as autoscaling would set them (without its cost)."""
+    margin = 0.05 * (np.ptp(values) or 1.0)  # constant values still get a range
+    return values.min() - margin, values.max() + margin
+
+
+@cache
+def _visitation_figure() -> dict:
+    """The figure of ``visitation_view`` and the artists it moves: the grid, and per share of nu
+    (``SHARES``) its curve against gamma and the dot at the chosen gamma."""
+    fig = static_figure((12, 4.6))
+    ax_grid, ax_gamma = fig.subplots(1, 2, width_ratios=[1, 1.25])
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.14, top=0.86, wspace=0.1)
-    return fig
+    # A fixed title height: otherwise every draw measures the tick labels to see if the title must move up.
+    for ax in (ax_grid, ax_gamma):
+        ax.set_title("", y=1.0)
+    art = {"fig": fig, "grid": ax_grid, "gamma": ax_gamma, "curves": [], "dots": [],
+           "heat": GridHeatmap(ax_grid, np.full(GRID, ""), fmt="{:.3f}")}
+    for i, label in enumerate(SHARES):
+        art["curves"].append(ax_gamma.plot([], [], color=f"C{i}", label=label)[0])
+        art["dots"].append(ax_gamma.plot([], [], "o", color=f"C{i}", markersize=9)[0])
+    art["now"] = ax_gamma.axvline(0.0, color="grey", lw=1, ls=":")
+    ax_gamma.set(xlabel="γ", ylabel="share of ν", ylim=(0, 1), title="where the mass of ν sits")
+    # Few, fixed ticks with plain-text labels: tick labels are most of a redraw's cost (100 ms budget).
+    ax_gamma.set_xticks([0.5, 0.6, 0.7, 0.8, 0.9, 1.0], ["0.5", "0.6", "0.7", "0.8", "0.9", "1.0"])
+    ax_gamma.set_yticks([0, 0.25, 0.5, 0.75, 1], ["0", "0.25", "0.5", "0.75", "1"])
+    ax_gamma.legend(loc="center left")
+    return art
 
 
-def surrogate_view(data: VisitationData, path: str, gamma: float, alpha: float) -> plt.Figure:
-    """J and L along pi_alpha (E5) with the gap at alpha, and the states that the gap comes from."""
-    p, g, k = _path_index(path), _index(data.gammas, gamma, "gamma"), _index(data.alphas, alpha, "alpha")
-    J, L, alphas = data.J[p, g], data.L[p, g], data.alphas
-    fig, (ax, ax_grid) = plt.subplots(1, 2, figsize=(13, 4.8), width_ratios=[1.45, 1])
-    ax.plot(alphas, J, color="C0", label="J, the true return (E1)")
-    ax.plot(alphas, L, color="C1", ls="--", label="L, the surrogate (E5)")
-    ax.axhline(J[0], color="grey", lw=1, ls=":", label="J(π_old)")
-    ax.plot([alphas[k]] * 2, [J[k], L[k]], color="C3", lw=4, label=f"gap J − L = {J[k] - L[k]:+.4f}")
-    ax.plot(alphas[k], J[k], "o", color="C0", markersize=10)
-    ax.plot(alphas[k], L[k], "s", color="C1", markersize=10)
-    ax.set(
-        xlabel="α, in π_α = (1 − α) π_old + α π_new",
-        ylabel="discounted return",
-        title=f"π_new: {path}; γ = {data.gammas[g]:.2f}",
-    )
-    ax.legend(loc="upper left", fontsize=11)
-    share = data.gap_by_state[p, g, k]  # the absorbing state adds nothing: A^old = 0 there
-    title = f"where J − L comes from at α = {alphas[k]:.2f}\n(the cells add up to {share.sum():+.4f})"
-    limit = max(np.abs(share[:-1]).max(), 1e-6)  # symmetric colours: the grey middle means no share
-    grid_heatmap(ax_grid, share, data.desc, title=title, cmap="coolwarm", fmt="{:+.4f}",
-                 vmin=-limit, vmax=limit)
+def visitation_view(data: VisitationData, gamma: float) -> Figure:
+    """nu of the uniform policy (E4) on the grid, and how its mass moves as gamma grows.
+
+    Returns the same Figure on every call, redrawn for data and gamma.
+    """
+    g = _index(data.gammas, gamma, "gamma")
+    nu, art = data.nu_old[g], _visitation_figure()
+    art["grid"].title.set_text(
+        f"ν of the uniform policy, γ = {data.gammas[g]:.2f}\nepisode over (absorbing state): {nu[-1]:.3f}")
+    _show_grid(art["heat"], data.desc, nu)
+    start = int(np.flatnonzero(data.desc.ravel() == b"S")[0])
+    shares = [data.nu_old[:, start], 1 - data.nu_old[:, start] - data.nu_old[:, -1], data.nu_old[:, -1]]
+    for curve, dot, share in zip(art["curves"], art["dots"], shares, strict=True):
+        curve.set_data(data.gammas, share)
+        dot.set_data([data.gammas[g]], [share[g]])
+    art["now"].set_xdata([data.gammas[g]] * 2)
+    art["gamma"].set_xlim(_limits(data.gammas))
+    return art["fig"]
+
+
+@cache
+def _surrogate_figure() -> dict:
+    """The figure of ``surrogate_view`` and the artists it moves: J and L along alpha, J(pi_old), the gap
+    and the markers at alpha (the gap's legend entry prints it), and the grid of the gap's sources."""
+    fig = static_figure((13, 4.8))
+    ax, ax_grid = fig.subplots(1, 2, width_ratios=[1.45, 1])
     fig.subplots_adjust(left=0.07, right=0.99, bottom=0.14, top=0.86, wspace=0.08)
-    return fig
+    # A fixed title height: otherwise every draw measures the tick labels to see if the title must move up.
+    for axes in (ax, ax_grid):
+        axes.set_title("", y=1.0)
+    art = {"fig": fig, "curves": ax, "grid": ax_grid}
+    (art["J"],) = ax.plot([], [], color="C0", label="J, the true return (E1)")
+    (art["L"],) = ax.plot([], [], color="C1", ls="--", label="L, the surrogate (E5)")
+    art["J_old"] = ax.axhline(0.0, color="grey", lw=1, ls=":", label="J(π_old)")
+    (art["gap"],) = ax.plot([], [], color="C3", lw=4, label="gap J − L")
+    (art["J_at"],) = ax.plot([], [], "o", color="C0", markersize=10)
+    (art["L_at"],) = ax.plot([], [], "s", color="C1", markersize=10)
+    ax.set(xlabel="α, in π_α = (1 − α) π_old + α π_new", ylabel="discounted return")
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", "0.25", "0.5", "0.75", "1"])
+    ax.yaxis.set_major_locator(MaxNLocator(5))
+    # Small returns as multiples of 1e-3 (say): labels like 0.0004 pushed the axis label off the figure.
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    art["gap_label"] = ax.legend(loc="upper left", fontsize=11).get_texts()[-1]
+    art["heat"] = GridHeatmap(ax_grid, np.full(GRID, ""), cmap="coolwarm", fmt="{:+.4f}")
+    return art
+
+
+def surrogate_view(data: VisitationData, path: str, gamma: float, alpha: float) -> Figure:
+    """J and L along pi_alpha (E5) with the gap at alpha, and the states that the gap comes from.
+
+    Returns the same Figure on every call, redrawn for data, path, gamma and alpha.
+    """
+    p, g, k = _path_index(path), _index(data.gammas, gamma, "gamma"), _index(data.alphas, alpha, "alpha")
+    J, L, alphas, art = data.J[p, g], data.L[p, g], data.alphas, _surrogate_figure()
+    art["J"].set_data(alphas, J)
+    art["L"].set_data(alphas, L)
+    art["J_old"].set_ydata([J[0]] * 2)
+    art["gap"].set_data([alphas[k]] * 2, [J[k], L[k]])
+    art["J_at"].set_data([alphas[k]], [J[k]])
+    art["L_at"].set_data([alphas[k]], [L[k]])
+    art["gap_label"].set_text(f"gap J − L = {J[k] - L[k]:+.4f}")
+    art["curves"].title.set_text(f"π_new: {path}; γ = {data.gammas[g]:.2f}")
+    art["curves"].set_xlim(_limits(alphas))
+    art["curves"].set_ylim(_limits(np.concatenate([J, L])))
+    share = data.gap_by_state[p, g, k]  # the absorbing state adds nothing: A^old = 0 there
+    art["grid"].title.set_text(
+        f"where J − L comes from at α = {alphas[k]:.2f}\n(the cells add up to {share.sum():+.4f})")
+    limit = max(np.abs(share[:-1]).max(), 1e-6)  # symmetric colours: the grey middle means no share
+    _show_grid(art["heat"], data.desc, share, -limit, limit)
+    return art["fig"]
 
 
 def sample_visitation(env, pi, gamma: float, episodes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
