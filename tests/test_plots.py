@@ -52,7 +52,7 @@ def test_short_arrows_are_hidden():
     arrows.update(pi)
     shown = ~arrows.quiver.Umask
     np.testing.assert_array_equal(shown, np.tile([True, False, False, False], 16))
-    np.testing.assert_allclose(arrows.quiver.U[shown], -0.38 * 0.97)
+    np.testing.assert_allclose(arrows.quiver.U[shown], -PolicyArrows.LENGTH * 0.97)
 
 
 def test_heatmap_numbers_colours_and_limits():
@@ -128,3 +128,13 @@ def test_slider_view_freezes_the_objects_alive_so_far():
     finally:
         BUILT.pop()
         gc.unfreeze()
+
+
+def test_heatmap_takes_another_map_of_the_same_shape_only():
+    fig = static_figure((4, 4))
+    heat = GridHeatmap(fig.subplots(), DESC)
+    other = np.full((4, 4), b"F")
+    heat.update(np.zeros(16), desc=other)
+    assert {t.get_text() for t in heat.letters} == {"F"}
+    with pytest.raises(ValueError, match=r"desc must have the grid's shape \(4, 4\); got \(8, 8\)"):
+        heat.update(np.zeros(64), desc=np.full((8, 8), b"F"))

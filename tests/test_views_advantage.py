@@ -160,6 +160,13 @@ def test_performance_difference_view_shows_equal_sides(gamma, alpha):
     low, high = ax_curve.get_ylim()
     assert low < min(lhs_line.get_ydata().min(), old_nu_line.get_ydata().min())
     assert high > lhs_line.get_ydata().max()
+    # The colour scale starts at 0 (no term is negative) and spans at least 1e-12: at alpha = 0 the
+    # terms are rounding noise around 0, and every cell shows the same colour.
+    vmin, vmax = ax_grid.images[0].get_clim()
+    assert vmin == 0.0 and vmax == pytest.approx(max(want if alpha > 0 else 0.0, 1e-12), rel=1.0)
+    if alpha == 0:
+        colours = ax_grid.images[0].to_rgba(ax_grid.images[0].get_array())
+        assert len(np.unique(colours.reshape(-1, 4), axis=0)) == 1
 
 
 @pytest.mark.parametrize(

@@ -58,36 +58,42 @@ class GridHeatmap:
     """
 
     def __init__(self, ax, desc, cmap: str = "viridis", fmt: str = "{:.2f}"):
-        desc = np.asarray(desc).astype(str)
-        self.shape, self.fmt = desc.shape, fmt
-        self.image = ax.imshow(np.zeros(desc.shape), cmap=cmap)
-        cells = list(np.ndindex(desc.shape))
-        centred = {"ha": "center", "va": "center"}
-        self.letters = [ax.text(c, r - 0.22, desc[r, c], fontsize=11, **centred) for r, c in cells]
-        self.numbers = [ax.text(c, r + 0.15, "", fontsize=10, **centred) for r, c in cells]
+        self.desc, self.fmt = np.asarray(desc).astype(str), fmt
+        self.image = ax.imshow(np.zeros(self.desc.shape), cmap=cmap)
+        # The map's letter in the top-left corner, the value along the bottom: arrows use the middle.
+        cells = list(np.ndindex(self.desc.shape))
+        self.letters = [ax.text(c - 0.42, r - 0.4, "", ha="left", va="top", fontsize=11, weight="bold")
+                        for r, c in cells]
+        self.numbers = [ax.text(c, r + 0.32, "", ha="center", va="center", fontsize=10.5) for r, c in cells]
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
 
-    def update(self, values, vmin: float | None = None, vmax: float | None = None):
+    def update(self, values, vmin: float | None = None, vmax: float | None = None, desc=None):
         """Show values [S] (one per cell in row-major order; extra entries ignored) on the colour scale
         [vmin, vmax] (each defaults to the values' own extreme; shared limits let panels be compared).
 
+        desc: another map of the same shape, whose letters replace the current ones (default: keep).
         Returns:
             the image, for a colorbar.
         """
-        rows, cols = self.shape
+        if desc is not None:
+            desc = np.asarray(desc).astype(str)
+            if desc.shape != self.desc.shape:
+                raise ValueError(f"desc must have the grid's shape {self.desc.shape}; got {desc.shape}")
+            self.desc = desc
+        rows, cols = self.desc.shape
         grid = np.asarray(values, dtype=float)[: rows * cols].reshape(rows, cols)
         self.image.set_data(grid)
         self.image.set_clim(grid.min() if vmin is None else vmin, grid.max() if vmax is None else vmax)
         colours = self.image.cmap(self.image.norm(grid.ravel()))
         # Black on light cells, white on dark ones, by the luminance of the cell's colour.
         dark = colours[:, :3] @ np.array([0.299, 0.587, 0.114]) <= 0.5
-        for v, is_dark, letter, number in zip(grid.ravel(), dark, self.letters, self.numbers, strict=True):
+        for v, name, is_dark, letter, number in zip(grid.ravel(), self.desc.ravel(), dark, self.letters,
+                                                    self.numbers, strict=True):
             colour = "white" if is_dark else "black"
-            letter.set_color(colour)
-            number.set_color(colour)
-            number.set_text(self.fmt.format(v))
+            letter.set(text=name, color=colour)
+            number.set(text=self.fmt.format(v), color=colour)
         return self.image
 
 
@@ -111,23 +117,27 @@ def grid_heatmap(ax, values, desc, title: str = "", cmap: str = "viridis", fmt: 
 class PolicyArrows:
     """Each cell's action probabilities pi [S, 4] (FrozenLake's actions) as arrows, updated in place.
 
-    An arrow points in the action's direction on the grid, its length 0.38 cells
-    times the probability; arrows shorter than 0.02 cells are left out.
+    The arrows start a little above the cell's centre (its value sits along the
+    bottom) and point in the action's direction, 0.3 cells long times the
+    probability; arrows shorter than 0.02 cells are left out.
     """
+
+    LENGTH = 0.3  # cells, for probability 1
+    RAISE = 0.05  # cells above the centre
 
     def __init__(self, ax, desc, color: str = "white"):
         rows, cols = np.asarray(desc).shape
         r, c = np.divmod(np.arange(rows * cols), cols)
         steps = np.array([ARROWS[a] for a in sorted(ARROWS)], dtype=float)  # [4, 2]
         self.cells, self.steps = rows * cols, steps
-        self.quiver = ax.quiver(np.repeat(c, 4), np.repeat(r, 4), np.zeros(4 * rows * cols),
+        self.quiver = ax.quiver(np.repeat(c, 4), np.repeat(r, 4) - self.RAISE, np.zeros(4 * rows * cols),
                                 np.zeros(4 * rows * cols), color=color, alpha=0.8, angles="xy",
                                 scale_units="xy", scale=1, width=0.01, headwidth=3, headlength=3.5,
                                 headaxislength=3)
 
     def update(self, pi) -> None:
         """Point the arrows along pi [S, 4] (rows past the grid's cells, e.g. an absorbing state, ignored)."""
-        lengths = 0.38 * np.asarray(pi, dtype=float)[: self.cells]  # [cells, 4]
+        lengths = self.LENGTH * np.asarray(pi, dtype=float)[: self.cells]  # [cells, 4]
         du, dv = (lengths[..., None] * self.steps).reshape(-1, 2).T
         hidden = lengths.ravel() <= 0.02
         self.quiver.set_UVC(np.ma.masked_where(hidden, du), np.ma.masked_where(hidden, dv))

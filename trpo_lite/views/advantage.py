@@ -199,7 +199,9 @@ def performance_difference_view(gamma: float = 0.95, alpha: float = 0.5) -> Figu
     curve = performance_difference_curve(gamma)
 
     art = _performance_difference_figure()
-    art["grid"].update(gains, pi_new)
+    # Every term is >= 0 (pi_target is greedy for A_old): a scale from 0, so that at alpha = 0, where
+    # all are 0 up to rounding, the cells share one colour instead of spreading 1e-18 over the colour map.
+    art["grid"].update(gains, pi_new, vmin=0.0, vmax=max(gains.max(), 1e-12))
     for key in ("lhs", "rhs", "old_nu"):
         art[key].set_data(curve["alpha"], curve[key])
     art["star"].set_data([alpha], [right])

@@ -110,13 +110,6 @@ def _path_index(path: str) -> int:
     return PATHS.index(path)
 
 
-def _show_grid(heat: GridHeatmap, desc, values, vmin: float | None = None, vmax: float | None = None) -> None:
-    """Put the map desc [GRID] (its letters) and values [S] (the cells' colours and numbers) on a grid."""
-    for letter, name in zip(heat.letters, np.asarray(desc).astype(str).ravel(), strict=True):
-        letter.set_text(name)
-    heat.update(values, vmin, vmax)
-
-
 def _limits(values) -> tuple[float, float]:
     """Axis limits around values [N] with 5% margins, as autoscaling would set them (without its cost)."""
     margin = 0.05 * (np.ptp(values) or 1.0)  # constant values still get a range
@@ -156,7 +149,7 @@ def visitation_view(data: VisitationData, gamma: float) -> Figure:
     nu, art = data.nu_old[g], _visitation_figure()
     art["grid"].title.set_text(
         f"ν of the uniform policy, γ = {data.gammas[g]:.2f}\nepisode over (absorbing state): {nu[-1]:.3f}")
-    _show_grid(art["heat"], data.desc, nu)
+    art["heat"].update(nu, desc=data.desc)
     start = int(np.flatnonzero(data.desc.ravel() == b"S")[0])
     shares = [data.nu_old[:, start], 1 - data.nu_old[:, start] - data.nu_old[:, -1], data.nu_old[:, -1]]
     for curve, dot, share in zip(art["curves"], art["dots"], shares, strict=True):
@@ -215,7 +208,7 @@ def surrogate_view(data: VisitationData, path: str, gamma: float, alpha: float) 
     art["grid"].title.set_text(
         f"where J − L comes from at α = {alphas[k]:.2f}\n(the cells add up to {share.sum():+.4f})")
     limit = max(np.abs(share[:-1]).max(), 1e-6)  # symmetric colours: the grey middle means no share
-    _show_grid(art["heat"], data.desc, share, -limit, limit)
+    art["heat"].update(share, -limit, limit, desc=data.desc)
     return art["fig"]
 
 
