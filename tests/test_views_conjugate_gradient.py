@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from redraw import assert_redraws_in_place
 from torch import nn
 
 from trpo_lite import conjugate_gradient, flat_params
@@ -197,10 +198,7 @@ REDRAW_PAIRS = [((10, 1e-2, 0.01), (1, 1e-4, 0.001)), ((10, 1e-3, 0.05), (30, 1.
 
 @pytest.mark.parametrize(("a", "b"), REDRAW_PAIRS)
 def test_view_redraw_depends_only_on_its_arguments(demo, a, b):
-    first = to_png(cg_view(demo, *a))
-    other = to_png(cg_view(demo, *b))
-    assert to_png(cg_view(demo, *a)) == first and other != first
-    assert cg_view(demo, *a) is cg_view(demo, *b)  # one figure, redrawn
+    assert_redraws_in_place(functools.partial(cg_view, demo), a, b)
 
 
 @pytest.mark.parametrize("flipped_first", [False, True])
@@ -219,10 +217,8 @@ def test_view_redraws_a_rejected_line_search_and_back(demo, monkeypatch, flipped
     refused, accepted = (line for line in ax_ls.lines if line.get_label() in ("tried, refused", "accepted"))
     assert len(refused.get_xdata()) == 11 and len(accepted.get_xdata()) == 0
     rejected_png = to_png(fig)
-    first = to_png(view(flipped_first))
-    other = to_png(view(not flipped_first))
-    assert to_png(view(flipped_first)) == first and other != first
-    assert rejected_png == (first if flipped_first else other)
+    assert_redraws_in_place(view, (flipped_first,), (not flipped_first,))
+    assert to_png(view(True)) == rejected_png
 
 
 def test_convergence_figure_draws_every_damping(demo):

@@ -1,6 +1,7 @@
 """Notebook 09's views and the committed sweeps: the saved runs are complete, consistent with their own
 summaries and reproducible by ``recompute``; the views' numbers match plain loops over the raw JSON."""
 
+import functools
 import json
 import statistics
 
@@ -12,9 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from redraw import assert_redraws_in_place
 
 from trpo_lite.views import experiments as ex
-from trpo_lite.widgets import to_png
 
 RAW = json.loads(ex.RESULTS_PATH.read_text())
 
@@ -231,10 +232,7 @@ def test_curves_view_draws_the_seed_mean_band_and_every_seed(results, sweep, val
     (("lam", 0.0), ("lam", 1.0)),
 ])
 def test_a_curves_redraw_depends_only_on_the_arguments(results, a, b):
-    """curves_view redraws one figure: a, then b, then a again must give a's picture to the byte."""
-    first = to_png(ex.curves_view(results, *a))
-    assert to_png(ex.curves_view(results, *b)) != first
-    assert to_png(ex.curves_view(results, *a)) == first
+    assert_redraws_in_place(functools.partial(ex.curves_view, results), a, b)
 
 
 def test_summary_figure_bars_are_seed_medians(results):

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from redraw import assert_redraws_in_place
 
 from trpo_lite import surrogate, tabular
 from trpo_lite.views import importance as views
@@ -193,3 +194,16 @@ def test_rare_action_view_over_its_slider(eps):
     est, exact = views.estimates(data, pi_new, 100), views.exact_summary(data, pi_new)["surrogate"]
     if eps <= 0.01:
         assert np.median(est) < exact - 0.5 * (exact - data.objective)
+
+
+@pytest.mark.parametrize(
+    ("view", "a", "b"),
+    [
+        (views.estimator_view, {"alpha": 0.0, "n_samples": 10}, {"alpha": 0.95, "n_samples": 1000}),
+        (views.estimator_view, {"alpha": 0.5, "n_samples": 100}, {"alpha": 0.55, "n_samples": 100}),
+        (views.rare_action_view, {"eps": 0.25, "n_samples": 100}, {"eps": 0.001, "n_samples": 100}),
+        (views.rare_action_view, {"eps": 0.01, "n_samples": 30}, {"eps": 0.01, "n_samples": 300}),
+    ],
+)
+def test_redraw_depends_only_on_the_arguments(view, a, b):
+    assert_redraws_in_place(view, tuple(a.values()), tuple(b.values()))

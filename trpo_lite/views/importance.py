@@ -20,6 +20,7 @@ import torch
 from trpo_lite import tabular
 from trpo_lite._validate import check_unit_interval
 from trpo_lite.importance import importance_ratio
+from trpo_lite.plots import static_figure
 
 SEED = 0
 GAMMA = 0.95
@@ -155,31 +156,54 @@ def ratio_distribution(data: OldPolicyData, pi_new: np.ndarray) -> tuple:
     return values, np.bincount(which, weights=q[q > 0])
 
 
-def _estimator_figure(data, pi_new, n_samples, xlim, title):
-    """Histogram of the N_REPEATS estimates L-hat against the exact L, its sd, and the ratio's values."""
+@cache
+def _estimator_artists(view: str) -> dict:
+    """The figure of one estimator view (``view`` names it), built once, and the artists a call moves."""
+    fig = static_figure((10, 4.8))
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.86)
+    art = {
+        "fig": fig, "ax": ax,
+        "hist": ax.stairs([0.0], [0.0, 1.0], fill=True, alpha=0.45),
+        "band": ax.axvspan(0.0, 1.0, color="C2", alpha=0.15),
+        "exact": ax.axvline(0.0, color="k"),
+        "mean": ax.axvline(0.0, color="C1", ls="--"),
+        "median": ax.axvline(0.0, color="C3", ls=":"),
+        "title": ax.set_title("", y=1.0),  # a fixed position: no search for what is above the axes
+    }
+    ax.set(xlabel="estimate of L from B old-policy pairs", ylabel="density")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(6))
+    ax.yaxis.set_major_locator(plt.MaxNLocator(4))
+    return art
+
+
+def _estimator_figure(view: str, data, pi_new, n_samples, xlim, title):
+    """Histogram of the N_REPEATS estimates L-hat against the exact L, its sd, and the ratio's values.
+
+    One axes, fixed margins, few ticks, built once per view and redrawn: a slider has 100 ms.
+    """
     est, exact = estimates(data, pi_new, n_samples), exact_summary(data, pi_new, n_samples)
     values, probs = ratio_distribution(data, pi_new)
     spread = ", ".join(f"{v:.3g} (prob {p:.3g})" for v, p in zip(values, probs, strict=True))
-    # One axes, fixed margins, few ticks: a second panel or a layout engine would blow the 100 ms budget.
-    fig, ax = plt.subplots(figsize=(10, 4.8))
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.86)
+    art = _estimator_artists(view)
     counts, edges = np.histogram(est, bins=40, range=xlim)
-    off_axis = N_REPEATS - counts.sum()
-    ax.stairs(counts / (N_REPEATS * np.diff(edges)), edges, fill=True, alpha=0.45,
-              label=f"{N_REPEATS} estimates, sample sd {est.std(ddof=1):.4f} ({off_axis} off the axis)")
-    band = (exact["surrogate"] - exact["sd"], exact["surrogate"] + exact["sd"])
-    ax.axvspan(*band, color="C2", alpha=0.15, label=f"exact L ± exact sd {exact['sd']:.4f}")
-    ax.axvline(exact["surrogate"], color="k", label=f"exact L = {exact['surrogate']:.4f}")
+    density = counts / (N_REPEATS * np.diff(edges))
+    art["hist"].set_data(density, edges)
+    art["hist"].set_label(f"{N_REPEATS} estimates, sample sd {est.std(ddof=1):.4f} "
+                          f"({N_REPEATS - counts.sum()} off the axis)")
+    art["band"].set_bounds(exact["surrogate"] - exact["sd"], 0.0, 2 * exact["sd"], 1.0)
+    art["band"].set_label(f"exact L ± exact sd {exact['sd']:.4f}")
     se = exact["sd"] / np.sqrt(N_REPEATS)  # the closed form: an empirical se misses rare draws too
-    ax.axvline(est.mean(), color="C1", ls="--", label=f"mean of estimates {est.mean():.4f} (se {se:.4f})")
-    ax.axvline(np.median(est), color="C3", ls=":", label=f"median {np.median(est):.4f}")
-    ax.set(xlim=xlim, xlabel="estimate of L from B old-policy pairs", ylabel="density",
-           title=f"{title}, B = {n_samples}: mean KL {exact['kl']:.3f}, "
-                 f"χ² = E_old[ρ²] - 1 = {exact['chi2']:.2f}\nρ under π_old: {spread}")
-    ax.xaxis.set_major_locator(plt.MaxNLocator(6))
-    ax.yaxis.set_major_locator(plt.MaxNLocator(4))
-    ax.legend(loc="upper right", fontsize=10)
-    return fig
+    for key, x, label in (("exact", exact["surrogate"], f"exact L = {exact['surrogate']:.4f}"),
+                          ("mean", est.mean(), f"mean of estimates {est.mean():.4f} (se {se:.4f})"),
+                          ("median", np.median(est), f"median {np.median(est):.4f}")):
+        art[key].set_xdata([x, x])
+        art[key].set_label(label)
+    art["ax"].set(xlim=xlim, ylim=(0.0, 1.05 * density.max()))
+    art["ax"].legend(loc="upper right", fontsize=10)  # rebuilt: its labels carry this call's numbers
+    art["title"].set_text(f"{title}, B = {n_samples}: mean KL {exact['kl']:.3f}, "
+                          f"χ² = E_old[ρ²] - 1 = {exact['chi2']:.2f}\nρ under π_old: {spread}")
+    return art["fig"]
 
 
 def _xlim(data, policies, n_samples) -> tuple:
@@ -198,14 +222,14 @@ def _alpha_xlim(n_samples: int) -> tuple:
 
 def estimator_view(alpha: float = 0.5, n_samples: int = 100):
     """Slider view: pi_old uniform, pi_new = new_policy(alpha); histogram of L-hat over N_REPEATS batches."""
-    return _estimator_figure(old_data(), new_policy(alpha), n_samples, _alpha_xlim(n_samples),
-                             f"α = {alpha:.2f}")
+    return _estimator_figure("estimator_view", old_data(), new_policy(alpha), n_samples,
+                             _alpha_xlim(n_samples), f"α = {alpha:.2f}")
 
 
 def rare_action_view(eps: float = 0.01, n_samples: int = 100):
     """Slider view: pi_new = new_policy(0.5) fixed, pi_old(a*|s) = eps; heavy tails appear as eps -> 0."""
     data, pi_new = old_data(eps), new_policy(0.5)
-    return _estimator_figure(data, pi_new, n_samples, _xlim(data, [pi_new], n_samples),
+    return _estimator_figure("rare_action_view", data, pi_new, n_samples, _xlim(data, [pi_new], n_samples),
                              f"π_old(a*|s) = {eps}")
 
 
