@@ -1,15 +1,12 @@
 """Grid views drawn in place, figures that slider views redraw, and the redraw timer."""
 
-import gc
-
 import gymnasium as gym
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from trpo_lite.plots import ARROWS, GridHeatmap, PolicyArrows, grid_heatmap, policy_arrows, static_figure
-from trpo_lite.widgets import BUILT, redraw_ms, show, slider_view, to_png
+from trpo_lite.widgets import redraw_ms, show, to_png
 
 DESC = gym.make("FrozenLake-v1").unwrapped.desc
 
@@ -116,18 +113,6 @@ def test_redraw_ms_times_the_call_and_the_png(monkeypatch):
     assert redraw_ms(view, []).shape == (0, 2)
     show(view(1.0))
     assert shown[0].data == to_png(view(1.0))
-
-
-def test_slider_view_freezes_the_objects_alive_so_far():
-    gc.unfreeze()
-    assert gc.get_freeze_count() == 0
-    try:
-        box = slider_view(lambda x: None, x=widgets.FloatSlider(value=0.5))
-        assert gc.get_freeze_count() > 1000
-        assert BUILT[-1][1]["x"] is box.children[0].children[0]
-    finally:
-        BUILT.pop()
-        gc.unfreeze()
 
 
 def test_heatmap_takes_another_map_of_the_same_shape_only():

@@ -6,7 +6,6 @@ directly and called once in a normal cell, and this module only wires it to
 sliders.
 """
 
-import gc
 import io
 import time
 
@@ -71,12 +70,7 @@ def slider_view(view, **controls) -> widgets.VBox:
             names are view's keyword arguments.
     Returns:
         the widget box; display it as a cell's last expression.
-
-    It also freezes the objects alive now (``gc.freeze``: libraries, precomputed
-    tables) out of the garbage collector's sight: a full collection over them
-    would pause a random slider move for 100-300 ms in a notebook's kernel.
     """
-    gc.freeze()
     BUILT.append((view, controls))
     output = widgets.interactive_output(lambda **values: show(view(**values)), controls)
     return widgets.VBox([widgets.HBox(list(controls.values())), output])
