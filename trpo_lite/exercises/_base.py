@@ -21,6 +21,14 @@ def expect_shape(name: str, got, expected: tuple) -> np.ndarray:
     return got
 
 
+def name_the_mistake(got, mistakes, rtol: float, atol: float) -> None:
+    """Raise ExerciseError with the message of the first (wrong answer, message) pair that got matches
+    (``np.allclose`` with rtol, atol: numbers and arrays alike); return if it matches none."""
+    for wrong, message in mistakes:
+        if np.allclose(got, wrong, rtol=rtol, atol=atol):
+            raise ExerciseError(message)
+
+
 def passed(message: str) -> str:
     """Print and return the success line a checker ends with."""
     line = f"Correct: {message}"

@@ -10,7 +10,7 @@ Shapes: S states, A actions.
 import numpy as np
 
 from trpo_lite import tabular
-from trpo_lite.exercises._base import ExerciseError, expect_shape, passed
+from trpo_lite.exercises._base import ExerciseError, expect_shape, name_the_mistake, passed
 from trpo_lite.tabular import FiniteMDP
 
 RTOL, ATOL = 1e-7, 1e-10
@@ -55,9 +55,7 @@ def _explain_advantages(mdp: FiniteMDP, pi: np.ndarray, got: np.ndarray, want: n
         (-want, "the sign is flipped: A = Q - V (positive for an action better than average), not V - Q"),
         (R - v[:, None], "you left out the future: Q(s, a) = R(s, a) + gamma * E[V(s')], not just R(s, a)"),
     ]
-    for candidate, message in mistakes:
-        if _close(got, candidate):
-            raise ExerciseError(message)
+    name_the_mistake(got, mistakes, RTOL, ATOL)
     average = (pi * got).sum(1)
     s = int(np.abs(average).argmax())
     if abs(average[s]) > 1e-6:
@@ -114,7 +112,5 @@ def _explain_performance_difference(mdp, pi_old, pi_new, got: float, want: float
          "your answer is 0: averaging a policy's advantages over that same policy's actions always gives 0 "
          "(E2). Use the OLD policy's advantages A^old with the NEW policy's actions pi_new"),
     ]
-    for candidate, message in mistakes:
-        if _close(got, candidate):
-            raise ExerciseError(message)
+    name_the_mistake(got, mistakes, RTOL, ATOL)
     raise ExerciseError(f"expected J(new) - J(old) = {want:.6g}; got {got:.6g}")

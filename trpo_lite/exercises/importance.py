@@ -10,7 +10,7 @@ Shapes: A actions, B sampled actions.
 import numpy as np
 import torch
 
-from trpo_lite.exercises._base import ExerciseError, expect_shape, passed
+from trpo_lite.exercises._base import ExerciseError, expect_shape, name_the_mistake, passed
 from trpo_lite.importance import surrogate
 
 SEED = 3
@@ -28,9 +28,7 @@ def _random_case(rng):
 
 def _diagnose(got: float, expected: float, mistakes: dict, what: str) -> None:
     """Raise with the message of the first mistake whose value matches got, else a plain mismatch."""
-    for message, value in mistakes.items():
-        if np.isclose(got, value, rtol=1e-6, atol=1e-12):
-            raise ExerciseError(message)
+    name_the_mistake(got, [(value, message) for message, value in mistakes.items()], rtol=1e-6, atol=1e-12)
     raise ExerciseError(f"{what}: expected {expected:.6g}, got {got:.6g}")
 
 

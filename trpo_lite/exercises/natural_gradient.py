@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.distributions import Categorical
 
-from trpo_lite.exercises._base import ExerciseError, expect_shape, passed
+from trpo_lite.exercises._base import ExerciseError, expect_shape, name_the_mistake, passed
 from trpo_lite.fisher import fisher_vector_product
 from trpo_lite.flat import flat_grad
 from trpo_lite.importance import mean_kl
@@ -53,9 +53,7 @@ def _as_vector(name: str, got, n: int) -> np.ndarray:
 
 def _diagnose(got: np.ndarray, expected: np.ndarray, mistakes: dict, what: str) -> None:
     """Raise with the message of the first mistake whose value matches got, else a plain mismatch."""
-    for message, value in mistakes.items():
-        if np.allclose(got, value, rtol=1e-6, atol=1e-10):
-            raise ExerciseError(message)
+    name_the_mistake(got, [(value, message) for message, value in mistakes.items()], rtol=1e-6, atol=1e-10)
     worst = np.abs(got - expected).max()
     raise ExerciseError(f"{what}: it differs from the right answer by up to {worst:.3g} in some entry")
 

@@ -11,7 +11,7 @@ Shapes: T time steps, B episodes.
 import numpy as np
 import torch
 
-from trpo_lite.exercises._base import ExerciseError, passed
+from trpo_lite.exercises._base import ExerciseError, name_the_mistake, passed
 from trpo_lite.gae import discounted_returns
 from trpo_lite.views.objective import episode_returns
 
@@ -38,12 +38,6 @@ def _discounted(rewards: np.ndarray, gamma: float) -> np.ndarray:
     return discounted_returns(torch.from_numpy(rewards), gamma).numpy()
 
 
-def _first_match(got: float, mistakes: list) -> None:
-    for candidate, message in mistakes:
-        if np.isclose(got, candidate, rtol=RTOL, atol=ATOL):
-            raise ExerciseError(message)
-
-
 def check_discounted_return(fn, seed: int = 0, trials: int = 5) -> str:
     """Check ``fn(rewards [T], gamma) -> G_0 = sum_t gamma^t r_t`` (E1) on random episodes."""
     rng = np.random.default_rng(seed)
@@ -59,7 +53,7 @@ def check_discounted_return(fn, seed: int = 0, trials: int = 5) -> str:
         if np.isclose(got, want_all[0], rtol=RTOL, atol=ATOL):
             continue
         t = np.arange(len(rewards))
-        _first_match(got, [
+        name_the_mistake(got, [
             (rewards.sum(), "you forgot the discount: each reward r_t counts gamma^t times, not once"),
             (gamma * want_all[0], "the first reward got discounted too: r_0 counts fully (gamma^0 = 1), so "
                                   "use gamma^t, not gamma^(t+1)"),
@@ -68,7 +62,7 @@ def check_discounted_return(fn, seed: int = 0, trials: int = 5) -> str:
             (want_all[0] / len(rewards), "you averaged over the steps; the return is a sum, not a mean"),
             (want_all[-1], "you returned the last step's return G_(T-1) = r_(T-1); the episode's return "
                            "starts at t = 0"),
-        ])
+        ], RTOL, ATOL)
         raise ExerciseError(f"for rewards {np.round(rewards, 3).tolist()} and gamma = {gamma:.3f} (trial "
                             f"{trial + 1}), G_0 should be {want_all[0]:.6g}; yours is {got:.6g}")
     return passed(f"G_0 = sum_t gamma^t r_t on {trials} random episodes (E1).")
@@ -93,7 +87,7 @@ def check_monte_carlo_objective(fn, seed: int = 0, trials: int = 5) -> str:
             continue
         stream = np.concatenate(episodes)
         n_steps = len(stream)
-        _first_match(got, [
+        name_the_mistake(got, [
             (returns.sum(), f"you added up the {len(episodes)} episodes' returns; J is their average "
                             "(divide by the number of episodes)"),
             (returns.sum() / n_steps, "you divided by the number of steps; J averages per EPISODE: "
@@ -105,7 +99,7 @@ def check_monte_carlo_objective(fn, seed: int = 0, trials: int = 5) -> str:
              "start of every episode (t counts steps within the episode)"),
             (np.mean([gamma ** np.arange(1, len(e) + 1) @ e for e in episodes]),
              "the first reward of each episode got discounted too: use gamma^t with t = 0 at the first step"),
-        ])
+        ], RTOL, ATOL)
         raise ExerciseError(f"for these {len(episodes)} episodes and gamma = {gamma:.3f}, the estimate "
                             f"should be {returns.mean():.6g}; yours is {got:.6g}. Compute each episode's "
                             "G_0, then average")

@@ -7,7 +7,7 @@ and when the answer is wrong, recognises the usual mistakes and names them.
 import numpy as np
 
 from trpo_lite import tabular
-from trpo_lite.exercises._base import ExerciseError, expect_shape, passed
+from trpo_lite.exercises._base import ExerciseError, expect_shape, name_the_mistake, passed
 from trpo_lite.views.trust_region import state_kl, tabular_mean_kl
 
 SEED = 0
@@ -82,9 +82,7 @@ def check_penalty_coefficient(fn) -> str:
             (scale * adv.max(), "eps is the largest |A^old|: take the absolute value, a very negative "
                                 "advantage counts too"),
         ]
-        for value, message in mistakes:
-            if np.isclose(got, value, rtol=1e-6):
-                raise ExerciseError(message)
+        name_the_mistake(got, mistakes, rtol=1e-6, atol=1e-8)
         raise ExerciseError(f"for gamma = {gamma} expected C = {want:.6g}, got {got:.6g}; "
                             "C = 4 eps gamma / (1 - gamma)^2 with eps = max_{s,a} |A^old(s, a)|")
     return passed("C = 4 eps gamma / (1 - gamma)^2, eps = max |A^old|.")
@@ -113,9 +111,7 @@ def check_mean_kl(fn) -> str:
              "weighted by the start distribution; use the discounted visitation nu^old (E4), "
              "which counts every time step"),
         ]
-        for value, message in mistakes:
-            if np.isclose(got, value, rtol=1e-6):
-                raise ExerciseError(message)
+        name_the_mistake(got, mistakes, rtol=1e-6, atol=1e-8)
         raise ExerciseError(f"for gamma = {gamma} expected {want:.6g}, got {got:.6g}; "
                             "mean KL = sum_s nu^old(s) D_KL(pi_old(.|s) || pi_new(.|s))")
     return passed("E_{s ~ nu^old} D_KL(pi_old || pi_new), the trust region's distance (E8).")

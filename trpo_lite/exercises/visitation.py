@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from trpo_lite import tabular
-from trpo_lite.exercises._base import ExerciseError, expect_shape, passed
+from trpo_lite.exercises._base import ExerciseError, expect_shape, name_the_mistake, passed
 
 GAMMAS = (0.6, 0.9, 0.97)  # one random MDP per discount
 
@@ -29,13 +29,6 @@ def _close(a, b) -> bool:
     return np.allclose(a, b, rtol=1e-6, atol=1e-9)
 
 
-def _name_the_mistake(got, mistakes) -> None:
-    """Raise with the message of the first (wrong answer, message) pair that ``got`` matches."""
-    for wrong, message in mistakes:
-        if _close(got, wrong):
-            raise ExerciseError(message)
-
-
 def check_visitation(fn) -> str:
     """Check ``fn(mdp, pi) -> nu``, [S]: nu^pi = (1 - gamma) sum_t gamma^t P(s_t = s | pi) (E4)."""
     for mdp, pi, _ in _cases():
@@ -49,7 +42,7 @@ def check_visitation(fn) -> str:
         not_transposed = (1 - gamma) * np.linalg.solve(np.eye(S) - gamma * P_pi, start)
         from_uniform = tabular.visitation(replace(mdp, start=np.full(S, 1.0 / S)), pi)
         from_state_0 = tabular.visitation(replace(mdp, start=np.eye(S)[0]), pi)
-        _name_the_mistake(got, [
+        name_the_mistake(got, [
             (nu / (1 - gamma), f"your nu sums to {got.sum():.3f} = 1/(1 - gamma), not 1: the factor "
              "(1 - gamma) is missing. It makes the weights (1 - gamma) gamma^t add up to 1, so that nu "
              "is a probability distribution over states."),
@@ -63,7 +56,7 @@ def check_visitation(fn) -> str:
              "distribution mdp.start (here it is not uniform)."),
             (from_state_0, "your nu starts in state 0; use the MDP's start distribution mdp.start (here it "
              "is spread over all states)."),
-        ])
+        ], rtol=1e-6, atol=1e-9)
         if abs(got.sum() - 1) > 1e-6:
             raise ExerciseError(f"nu should sum to 1 (it is a probability distribution over states); yours "
                                 f"sums to {got.sum():.4f} (gamma = {gamma}).")
@@ -87,7 +80,7 @@ def check_surrogate(fn) -> str:
             continue
         J_old, J_new = tabular.objective(mdp, old), tabular.objective(mdp, new)
         gain = L - J_old
-        _name_the_mistake(got, [
+        name_the_mistake(got, [
             (J_new, "your L equals J(new), the true objective: you weighted the states with the NEW "
              "policy's visitation nu^new (that is E4, exact but unusable: it needs the new policy's data). "
              "The surrogate (E5) keeps the OLD policy's visitation nu^old."),
@@ -103,7 +96,7 @@ def check_surrogate(fn) -> str:
              "by it: L = J(old) + 1/(1 - gamma) E_{s ~ nu^old} E_{a ~ new}[A^old(s, a)]."),
             (tabular.surrogate(mdp, new, old), "you swapped the policies: this is L_new(old). The old "
              "policy supplies the visitation, the advantages and J(old); the new one only picks actions."),
-        ])
+        ], rtol=1e-6, atol=1e-9)
         raise ExerciseError(f"L = {got:.5f}, but the surrogate is {L:.5f} (J(old) = {J_old:.5f}, J(new) = "
                             f"{J_new:.5f}, gamma = {gamma}). Check its three parts: J(old), the average of "
                             "sum_a pi_new(a|s) A^old(s, a) over s ~ nu^old, and the factor 1/(1 - gamma).")
