@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from torch.distributions import Categorical, Normal
+from torch.distributions import Categorical, Independent, Normal
 from torch.func import functional_call
 
 from trpo_lite import fisher_vector_product, fisher_vector_product_fn, flat_params, mean_kl
@@ -15,7 +15,7 @@ class TinyGaussian(torch.nn.Module):
         self.log_std = torch.nn.Parameter(torch.tensor([-0.3, 0.2]))
 
     def forward(self, obs):
-        return Normal(self.mean(obs), self.log_std.exp())
+        return Independent(Normal(self.mean(obs), self.log_std.exp()), 1)
 
 
 class TinyCategorical(torch.nn.Module):
@@ -32,9 +32,10 @@ def explicit_kl_hessian(policy, obs):
     names = [n for n, _ in policy.named_parameters()]
     shapes = [p.shape for p in policy.parameters()]
     old = policy(obs)
-    old = type(old)(**{k: getattr(old, k).detach() for k in ("loc", "scale")}) if isinstance(
-        old, Normal
-    ) else Categorical(logits=old.logits.detach())
+    if isinstance(old, Independent):
+        old = Independent(Normal(old.base_dist.loc.detach(), old.base_dist.scale.detach()), 1)
+    else:
+        old = Categorical(logits=old.logits.detach())
 
     def kl_of(theta):
         chunks = torch.split(theta, [s.numel() for s in shapes])

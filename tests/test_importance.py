@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from torch.distributions import Categorical, Normal
+from torch.distributions import Categorical, Independent, Normal
 
 from trpo_lite import importance_ratio, mean_kl, surrogate
 
@@ -42,7 +42,15 @@ def test_mean_kl_sums_gaussian_dimensions():
     mu1, mu2 = torch.randn(6, 3), torch.randn(6, 3)
     s1, s2 = torch.rand(6, 3) + 0.5, torch.rand(6, 3) + 0.5
     per_dim = (s2 / s1).log() + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - 0.5
-    torch.testing.assert_close(mean_kl(Normal(mu1, s1), Normal(mu2, s2)), per_dim.sum(1).mean())
+    gaussian = [Independent(Normal(mu, s), 1) for mu, s in ((mu1, s1), (mu2, s2))]
+    torch.testing.assert_close(mean_kl(*gaussian), per_dim.sum(1).mean())
+
+
+def test_mean_kl_refuses_a_gaussian_without_its_action_dimensions():
+    # Normal(mu [B, D], ...) is B x D one-dimensional distributions: averaging their KLs would divide by D
+    mu = torch.randn(6, 3)
+    with pytest.raises(ValueError, match=r"got batch shape \(6, 3\)\. Wrap .* Independent"):
+        mean_kl(Normal(mu, torch.ones(6, 3)), Normal(mu + 1, torch.ones(6, 3)))
 
 
 def test_kl_is_zero_with_zero_gradient_at_the_old_policy():

@@ -7,7 +7,7 @@ Shapes: B samples (time steps times environments, flattened).
 """
 
 import torch
-from torch.distributions import Distribution, Normal, kl_divergence
+from torch.distributions import Distribution, kl_divergence
 
 from trpo_lite._validate import check_shape
 
@@ -38,10 +38,13 @@ def mean_kl(old: Distribution, new: Distribution) -> torch.Tensor:
     """Mean over states of D_KL(pi_old(.|s) || pi_new(.|s)), scalar (E8).
 
     ``old`` must be built from detached outputs, so that the KL is a function
-    of the new parameters only: zero, with zero gradient, at new = old. For a
-    diagonal Gaussian given as ``Normal`` the per-dimension KLs are summed.
+    of the new parameters only: zero, with zero gradient, at new = old.
+    One distribution per state, batch shape [B]: a diagonal Gaussian is
+    ``Independent(Normal(mu, sigma), 1)``, as ``GaussianPolicy`` builds it,
+    whose KL torch sums over the action dimensions.
     """
     kl = kl_divergence(old, new)
-    if isinstance(old, Normal):
-        kl = kl.sum(-1)
+    if kl.dim() != 1:
+        raise ValueError(f"mean_kl needs one distribution per state, batch shape [B]; got batch shape "
+                         f"{tuple(kl.shape)}. Wrap a diagonal Gaussian as Independent(Normal(mu, sigma), 1)")
     return kl.mean()
