@@ -30,6 +30,7 @@ import torch
 from trpo_lite.config import TRPOConfig, preset
 from trpo_lite.persistence import evaluate
 from trpo_lite.training import train
+from trpo_lite.views.objective import run_environment
 
 THRESHOLDS = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0, "Pendulum-v1": -200.0}
 EVAL_SEED, EVAL_EPISODES, WINDOW = 10_000, 20, 10
@@ -127,12 +128,8 @@ def _fmt(x, spec: str) -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    if os.path.exists("/proc/cpuinfo"):
-        names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                 if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    return f"{platform.platform()}, {cpu}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}"
+    return (f"{platform.platform()}, {run_environment()['cpu']}, {os.cpu_count()} logical CPUs, "
+            f"Python {platform.python_version()}")
 
 
 def report(results: dict, args, load_before, load_after) -> str:

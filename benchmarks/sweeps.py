@@ -23,17 +23,7 @@ from pathlib import Path
 import torch
 
 from trpo_lite.views import experiments
-
-
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo (Linux), else whatever platform reports."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from trpo_lite.views.objective import run_environment
 
 
 def metadata(sweeps: list[str], seeds: list[int], total_steps: int, wall_seconds: float) -> dict:
@@ -48,8 +38,9 @@ def metadata(sweeps: list[str], seeds: list[int], total_steps: int, wall_seconds
         "command": " ".join(["python benchmarks/sweeps.py", *sys.argv[1:]]),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "wall_seconds": round(wall_seconds, 1),
-        "machine": {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "platform": platform.platform(), "load_average_1min": round(os.getloadavg()[0], 2)},
+        "machine": {"cpu": run_environment()["cpu"], "cpu_count": os.cpu_count(),
+                    "torch_threads": torch.get_num_threads(), "platform": platform.platform(),
+                    "load_average_1min": round(os.getloadavg()[0], 2)},
         "versions": {"python": platform.python_version(),
                      **{name: version(name) for name in ("trpo_lite", "torch", "gymnasium", "numpy")}},
     }

@@ -20,7 +20,6 @@ import torch
 
 from trpo_lite.config import UPDATES, preset
 from trpo_lite.persistence import evaluate, load_agent, save_agent
-from trpo_lite.rollout import check_env_id
 from trpo_lite.training import train
 
 
@@ -82,7 +81,6 @@ def main(argv=None) -> int:
 
 
 def _train(args) -> int:
-    check_env_id(args.env)
     torch.set_num_threads(args.threads)
     overrides = {"total_steps": args.steps, "update": args.update, "max_kl": args.max_kl,
                  "num_envs": args.num_envs}

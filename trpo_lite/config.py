@@ -97,11 +97,16 @@ class TRPOConfig:
     @classmethod
     def from_dict(cls, values: dict) -> "TRPOConfig":
         """Inverse of ``to_dict``; an unknown key raises ValueError naming it."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown TRPOConfig fields {unknown}; valid fields: {sorted(known)}")
+        check_field_names(values)
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def check_field_names(names) -> None:
+    """Raise ValueError naming every one of names that is not a TRPOConfig field, and the valid ones."""
+    known = {f.name for f in fields(TRPOConfig)}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValueError(f"unknown TRPOConfig fields {unknown}; valid fields: {sorted(known)}")
 
 
 def _check_int(name: str, value, minimum: int) -> None:

@@ -90,7 +90,7 @@ class Sampler:
             next_obs[t, i] = final
         self.env_steps += T * N
         tensors = (obs[:T], actions, rewards, terminated, truncated, next_obs)
-        return Batch(*(torch.from_numpy(np.ascontiguousarray(x)) for x in tensors)), episodes
+        return Batch(*map(torch.from_numpy, tensors)), episodes
 
     def _episodes(self, info: dict, t: int) -> list[dict]:
         steps = self.env_steps + (t + 1) * self.envs.num_envs

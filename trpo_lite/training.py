@@ -16,7 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from trpo_lite.agent import Agent, update_policy
-from trpo_lite.config import TRPOConfig, preset
+from trpo_lite.config import TRPOConfig, check_field_names, preset
 from trpo_lite.rollout import Sampler, estimate_advantages, make_vector_env
 from trpo_lite.value import fit_value
 
@@ -44,7 +44,8 @@ def train(config: TRPOConfig | str, seed: int = 0, callback=None, progress: bool
         returns the agent and history of the iterations completed so far.
     """
     config = preset(config) if isinstance(config, str) else config
-    config = dataclasses.replace(config, **_check_overrides(overrides))
+    check_field_names(overrides)
+    config = dataclasses.replace(config, **overrides)
     start = time.perf_counter()
     torch.manual_seed(seed)
     envs = make_vector_env(config.env_id, config.num_envs, config.vectorization)
@@ -105,11 +106,3 @@ def _copy_state(agent) -> dict:
 
 def _mean(xs) -> float:
     return sum(xs) / len(xs) if xs else math.nan
-
-
-def _check_overrides(overrides: dict) -> dict:
-    valid = {f.name for f in dataclasses.fields(TRPOConfig)}
-    unknown = sorted(set(overrides) - valid)
-    if unknown:
-        raise ValueError(f"unknown TRPOConfig fields {unknown}; valid fields: {sorted(valid)}")
-    return overrides
