@@ -66,14 +66,6 @@ def test_check_advantages_names_the_mistake(wrong, message):
         check_advantages(wrong)
 
 
-def test_check_advantages_lets_not_implemented_through():
-    def stub(mdp, pi):
-        raise NotImplementedError
-
-    with pytest.raises(NotImplementedError):
-        check_advantages(stub)
-
-
 def test_check_performance_difference_accepts_a_right_answer():
     assert check_performance_difference(right_difference).startswith("Correct")
     as_array = check_performance_difference(lambda *args: np.array([right_difference(*args)]))

@@ -15,9 +15,7 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-
-ROOT = Path(__file__).resolve().parents[1]
+from build_site import CourseClient, course_notebooks  # tools/ is on sys.path when run as a script
 
 # Runs inside the notebook's kernel after its last cell.
 PROBE = r'''
@@ -62,7 +60,7 @@ def measure(path: Path) -> list[dict]:
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
     resources = {"metadata": {"path": str(path.parent)}}
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources=resources).execute()
+    CourseClient(nb, timeout=300, kernel_name="python3", resources=resources).execute()
     for output in nb.cells[-1].outputs:
         text = output.get("text", "")
         if "SLIDER_TIMINGS" in text:
@@ -71,7 +69,7 @@ def measure(path: Path) -> list[dict]:
 
 
 if __name__ == "__main__":
-    paths = [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = [Path(p) for p in sys.argv[1:]] or course_notebooks()
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print("\n| notebook | view | slider | compute median / max (ms) | with PNG median / max (ms) |")
     print("|---|---|---|---|---|")

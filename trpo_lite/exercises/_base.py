@@ -36,6 +36,14 @@ def passed(message: str) -> str:
     return line
 
 
+def random_spd(rng: np.random.Generator, n: int, eigenvalues: tuple = (0.1, 10.0)):
+    """H [n, n] symmetric positive definite with log-uniform eigenvalues in eigenvalues = (low, high),
+    and b [n] ~ N(0, I), as float64 tensors."""
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    H = q @ np.diag(np.exp(rng.uniform(*np.log(eigenvalues), size=n))) @ q.T
+    return torch.as_tensor((H + H.T) / 2), torch.as_tensor(rng.normal(size=n))
+
+
 def quadratic_params(H, theta_old):
     """A stand-in policy for line-search checkers: params [W (2, 2), b (2,)] at theta_old [6], and
     q() -> (1/2 d^T H d, d) with d = theta - theta_old, read from the params' current values."""

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from trpo_lite.cg import conjugate_gradient
-from trpo_lite.exercises._base import ExerciseError, expect_shape, passed, quadratic_params
+from trpo_lite.exercises._base import ExerciseError, expect_shape, passed, quadratic_params, random_spd
 from trpo_lite.flat import flat_params
 from trpo_lite.trust_region import line_search, natural_step_scale
 from trpo_lite.value import explained_variance
@@ -77,17 +77,11 @@ CASES = (
 )
 
 
-def _random_problem(rng) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """H [P, P] symmetric positive definite (eigenvalues over two decades), g [P], theta_old [P]; P = 6."""
-    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
-    H = q @ np.diag(np.exp(rng.uniform(np.log(0.1), np.log(10.0), size=6))) @ q.T
-    g, theta_old = rng.normal(size=6), rng.normal(size=6)
-    return torch.as_tensor((H + H.T) / 2), torch.as_tensor(g), torch.as_tensor(theta_old)
-
-
 def _build(case: _Case, index: int):
     """(params [W (2, 2), b (2,)], g [P], fvp, surrogate_gain, kl) for one case; the closures read params."""
-    H, g, theta_old = _random_problem(np.random.default_rng([SEED, index]))
+    rng = np.random.default_rng([SEED, index])
+    H, g = random_spd(rng, 6)  # P = 6, eigenvalues over two decades
+    theta_old = torch.as_tensor(rng.normal(size=6))
     x = torch.linalg.solve(H, g)
     beta_gx = float(torch.sqrt(2 * MAX_KL / (x @ H @ x))) * float(g @ x)
     params, q = quadratic_params(H, theta_old)
@@ -191,7 +185,6 @@ EV_MISTAKES = {  # message -> the answers that make the mistake (each variance f
 
 def _number(got) -> float:
     if isinstance(got, torch.Tensor | np.ndarray):
-        got = got.detach() if isinstance(got, torch.Tensor) else got
         got = expect_shape("your explained variance", got, ())
     if isinstance(got, str | bool):
         raise ExerciseError(f"return one number (a float); got {type(got).__name__} {got!r}")

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from trpo_lite.cg import conjugate_gradient
-from trpo_lite.exercises._base import ExerciseError, expect_shape, passed, quadratic_params
+from trpo_lite.exercises._base import ExerciseError, expect_shape, passed, quadratic_params, random_spd
 from trpo_lite.flat import flat_params
 from trpo_lite.trust_region import line_search
 
@@ -32,13 +32,6 @@ CG_MISTAKES = {
                         "descent, which zig-zags; CG makes each direction H-conjugate to the last: "
                         "p = r_new + gamma * p",
 }
-
-
-def _random_spd(rng, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """H [P, P] symmetric positive definite, eigenvalues spread over two decades, and b [P], P = n."""
-    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
-    H = q @ np.diag(np.exp(rng.uniform(np.log(0.1), np.log(10.0), size=n))) @ q.T
-    return torch.as_tensor((H + H.T) / 2), torch.as_tensor(rng.normal(size=n))
 
 
 def _faulty_cg(fvp, b: torch.Tensor, iters: int, mistake: str) -> torch.Tensor:
@@ -60,7 +53,7 @@ def _faulty_cg(fvp, b: torch.Tensor, iters: int, mistake: str) -> torch.Tensor:
 
 
 def _vector(name: str, got, n: int) -> np.ndarray:
-    got = expect_shape(name, got.detach() if isinstance(got, torch.Tensor) else got, (n,))
+    got = expect_shape(name, got, (n,))
     if not np.isfinite(got).all():
         raise ExerciseError(f"{name} contains NaN or inf")
     return got
@@ -72,7 +65,7 @@ def check_conjugate_gradient(fn) -> str:
     rng = np.random.default_rng(SEED)
     for _ in range(3):
         n = int(rng.integers(5, 9))
-        H, b = _random_spd(rng, n)
+        H, b = random_spd(rng, n)  # eigenvalues spread over two decades
         fvp = H.__matmul__
         x1 = _vector("your x", fn(fvp, b.clone(), 1), n)
         alpha = float(b @ b / (b @ H @ b))
@@ -149,7 +142,7 @@ CASES = (
 
 def _build(case: _Case, rng, max_kl: float):
     """(params [W (2, 2), b (2,)], full_step [P], surrogate_gain, kl) for one case; closures read params."""
-    H, g = _random_spd(rng, 6)
+    H, g = random_spd(rng, 6)
     theta_old = torch.as_tensor(rng.normal(size=6))
     x = torch.linalg.solve(H, g)
     beta = float(torch.sqrt(2 * max_kl / (x @ H @ x)))

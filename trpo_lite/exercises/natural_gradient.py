@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.distributions import Categorical
 
-from trpo_lite.exercises._base import ExerciseError, expect_shape, name_the_mistake, passed
+from trpo_lite.exercises._base import ExerciseError, expect_shape, name_the_mistake, passed, random_spd
 from trpo_lite.fisher import fisher_vector_product
 from trpo_lite.flat import flat_grad
 from trpo_lite.importance import mean_kl
@@ -46,8 +46,6 @@ def _as_vector(name: str, got, n: int) -> np.ndarray:
             f"{name} is a list of {len(got)} tensors, one per parameter tensor; return one flat vector "
             "[P]: torch.cat([t.reshape(-1) for t in pieces])"
         )
-    if isinstance(got, torch.Tensor):
-        got = got.detach()
     return expect_shape(name, got, (n,))
 
 
@@ -110,11 +108,8 @@ def check_fisher_vector_product(fn) -> str:
 
 def _random_trust_region(rng):
     """g [P], a symmetric positive-definite H [P, P] with eigenvalues spread over two decades, and delta."""
-    n = int(rng.integers(3, 7))
-    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
-    H = q @ np.diag(np.exp(rng.uniform(np.log(0.05), np.log(5.0), size=n))) @ q.T
-    g, max_kl = rng.normal(size=n), float(rng.uniform(0.005, 0.05))
-    return torch.as_tensor(g), torch.as_tensor((H + H.T) / 2), max_kl
+    H, g = random_spd(rng, int(rng.integers(3, 7)), eigenvalues=(0.05, 5.0))
+    return g, H, float(rng.uniform(0.005, 0.05))
 
 
 def _cos(a, b) -> float:
