@@ -175,6 +175,8 @@ def test_view_shows_the_study_numbers_at_every_slider_value(study):
             left, right = view(gamma=gamma, lam=lam).axes
             np.testing.assert_array_equal(left.lines[0].get_ydata(), study.bias2[g])
             np.testing.assert_array_equal(left.lines[2].get_ydata(), study.variance[g])
+            np.testing.assert_array_equal(left.lines[1].get_ydata(), study.exact_bias2[g])
+            np.testing.assert_array_equal(left.lines[3].get_ydata(), study.bias2[g] + study.variance[g])
             chosen = next(line for line in left.lines if line.get_gid() == "chosen")
             np.testing.assert_array_equal(chosen.get_ydata(), [study.bias2[g, l], study.variance[g, l]])
             assert np.all(np.asarray(chosen.get_xdata()) == lam)

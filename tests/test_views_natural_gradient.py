@@ -49,7 +49,7 @@ def test_toy_grids_hold_the_exact_surrogate_and_kl(toy):
         assert kl == pytest.approx(package_kl, rel=1e-12)
         gain = sum((new[s] * toy.advantages[s]).sum().item() for s in range(3)) / 3
         assert toy.surrogate_grid[i, j] == pytest.approx(gain, rel=1e-10, abs=1e-14)
-    assert toy.kl_grid.min() == pytest.approx(0.0, abs=1e-3)
+    assert toy.kl_grid.min() < 1e-15  # the grid holds d = 0 itself: its neighbours already have KL ~1e-4
 
 
 @pytest.mark.parametrize("max_kl", MAX_KLS)
@@ -84,7 +84,7 @@ def test_steps_over_the_slider_range(toy, max_kl):
     # The grid optimum of E8 is feasible and at least as good as any feasible step we drew.
     assert s["best_kl"] <= max_kl
     drawn = [s[f"{k}_gain"] for k in ("natural", "plain", "plain_cut") if s[f"{k}_kl"] <= max_kl]
-    assert s["best_gain"] >= max(drawn) - 5e-3
+    assert s["best_gain"] >= max(drawn)
 
 
 def test_quadratic_model_is_exact_as_delta_shrinks(toy):

@@ -10,7 +10,6 @@ Shapes: I iterations, F frames, H x W x 3 pixels.
 
 import functools
 import html
-import io
 import math
 import time
 
@@ -23,6 +22,7 @@ from matplotlib.ticker import MaxNLocator
 
 from trpo_lite.plots import static_figure
 from trpo_lite.training import train
+from trpo_lite.widgets import to_png
 
 RETURN = "rollout/return_last10"
 CARTPOLE_SOLVED = 475.0  # gymnasium's reward_threshold for CartPole-v1
@@ -57,13 +57,6 @@ def learning_curve_figure(runs: dict, key: str = RETURN, target: float | None = 
     return fig
 
 
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
-
-
 class LiveCurve:
     """A ``train`` callback: keeps the rows and redraws the learning curve at most every ``min_interval`` s.
 
@@ -93,7 +86,7 @@ class LiveCurve:
         """Redraw now, with every row received so far."""
         # this run last (drawn boldest), even if an earlier run had the same label
         runs = {k: v for k, v in self.reference.items() if k != self.label} | {self.label: self.rows}
-        picture = Image(_png(learning_curve_figure(runs, target=self.target, title=self.title)))
+        picture = Image(to_png(learning_curve_figure(runs, target=self.target, title=self.title)))
         if self.output is not None:
             self.output.clear_output(wait=True)  # replace the picture, no flicker
             with self.output:

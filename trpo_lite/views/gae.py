@@ -259,10 +259,11 @@ def bias_variance_study(seed: int = 0, n_episodes: int = 3000, shrink: float = 0
         v_hat = shrink * tabular.state_values(mdp, pi) + noise * z
         v_hat[-1] = 0.0  # the absorbing state is terminal: V = 0 (E13)
         target = tabular.action_values(mdp, pi) - v_hat[:, None]
+        sample_targets = target[batch.obs, batch.actions][valid]  # the same for every lam
         for l, lam in enumerate(LAMS):
             est = gae_on_batch(batch, v_hat, gamma, lam)
-            bias2[g, l], variance[g, l] = bias_and_variance(
-                keys, est[valid], target[batch.obs, batch.actions][valid], n_states * n_actions)
+            bias2[g, l], variance[g, l] = bias_and_variance(keys, est[valid], sample_targets,
+                                                            n_states * n_actions)
             exact = exact_gae_bias(mdp, pi, v_hat, lam)[batch.obs, batch.actions][valid]
             exact_bias2[g, l] = np.mean(exact**2)
             estimates[g, l] = est[ep_steps, ep]
