@@ -5,7 +5,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from trpo_lite.plots import ARROWS, GridHeatmap, PolicyArrows, grid_heatmap, policy_arrows, static_figure
+from trpo_lite.plots import (
+    ARROWS,
+    GridHeatmap,
+    PolicyArrows,
+    grid_heatmap,
+    padded_limits,
+    policy_arrows,
+    static_figure,
+)
 from trpo_lite.widgets import redraw_ms, show, to_png
 
 DESC = gym.make("FrozenLake-v1").unwrapped.desc
@@ -123,3 +131,13 @@ def test_heatmap_takes_another_map_of_the_same_shape_only():
     assert {t.get_text() for t in heat.letters} == {"F"}
     with pytest.raises(ValueError, match=r"desc must have the grid's shape \(4, 4\); got \(8, 8\)"):
         heat.update(np.zeros(64), desc=np.full((8, 8), b"F"))
+
+
+def test_padded_limits_match_matplotlib_autoscaling():
+    fig = static_figure((3, 2))
+    ax = fig.subplots()
+    values = np.array([0.3, -1.2, 4.0, 2.5])
+    ax.plot(np.arange(4), values)
+    assert ax.get_ylim() == pytest.approx(padded_limits(values), rel=1e-12)  # default margins: 5%
+    assert padded_limits(values, 0.1) == pytest.approx((-1.72, 4.52), rel=1e-12)
+    assert padded_limits([2.0, 2.0]) == pytest.approx((1.95, 2.05))  # constant values: a range of 1

@@ -4,6 +4,7 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from redraw import assert_redraws_in_place
 
 from trpo_lite import tabular
 from trpo_lite.tabular import FiniteMDP
@@ -210,3 +211,13 @@ def test_trust_region_view_rejects_delta_outside_the_slider():
     for bad in (0.0, 1e-5, 3.0):
         with pytest.raises(ValueError, match="max_kl"):
             tr.trust_region_view(bad)
+
+
+@pytest.mark.parametrize(("view", "a", "b"), [
+    (tr.bound_view, (0.9,), (0.5,)),
+    (tr.bound_view, (0.99,), (0.95,)),
+    (tr.trust_region_view, (0.01,), (1.0,)),
+    (tr.trust_region_view, (tr.DELTAS[0],), (tr.DELTAS[1],)),
+])
+def test_redraw_depends_only_on_the_arguments(view, a, b):
+    assert_redraws_in_place(view, a, b)

@@ -47,6 +47,17 @@ def static_figure(figsize) -> Figure:
     return fig
 
 
+def padded_limits(values, margin: float = 0.05) -> tuple[float, float]:
+    """Axis limits around values [N] with margin times their range on each side, as autoscaling
+    would set them (without its cost, which a redrawn view pays on every call).
+
+    Constant values get a range of 1, so that the limits never coincide.
+    """
+    values = np.asarray(values, dtype=float)
+    pad = margin * (np.ptp(values) or 1.0)
+    return values.min() - pad, values.max() + pad
+
+
 class GridHeatmap:
     """Per-cell values on a toy-text grid: colour, the cell's letter and its value, updated in place.
 

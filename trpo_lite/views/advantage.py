@@ -25,8 +25,9 @@ from matplotlib.ticker import MaxNLocator
 
 from trpo_lite import tabular
 from trpo_lite._validate import check_distributions, check_shape, check_unit_interval
-from trpo_lite.plots import GridHeatmap, PolicyArrows, static_figure
+from trpo_lite.plots import GridHeatmap, PolicyArrows, padded_limits, static_figure
 from trpo_lite.tabular import FiniteMDP
+from trpo_lite.views.objective import tabular_policy
 
 ALPHAS = np.linspace(0.0, 1.0, 21)  # the curve's mixing coefficients (the alpha slider's values)
 TIE = 1e-12  # advantages this close count as equal when choosing the greedy action
@@ -207,10 +208,8 @@ def performance_difference_view(gamma: float = 0.95, alpha: float = 0.5) -> Figu
     art["star"].set_data([alpha], [right])
     art["star_label"].set_text(f"α = {alpha:.2f}")
     art["title"].set_text(f"γ = {gamma:.2f}, α = {alpha:.2f}:  left {lhs:.5f},  right {right:.5f}")
-    # The data's range with 5% margins, as autoscaling would choose.
-    y = np.concatenate([curve["lhs"], curve["rhs"], curve["old_nu"], [right]])
-    margin = 0.05 * (y.max() - y.min())
-    art["curve"].set_ylim(y.min() - margin, y.max() + margin)
+    curves = [curve["lhs"], curve["rhs"], curve["old_nu"], [right]]
+    art["curve"].set_ylim(padded_limits(np.concatenate(curves)))
     return art["fig"]
 
 
@@ -245,17 +244,13 @@ def advantage_sums(env: gym.Env, pi_new, adv_old, gamma: float, n_episodes: int,
             f"pi_new must have shape [S, A] with S >= {n_obs} states and A = {env.action_space.n} "
             f"actions of the env; got {tuple(pi_t.shape)}"
         )
-    adv = adv_t.numpy()
-    # Inverse-CDF sampling; the last column is set to exactly 1 so rounding never picks action A.
-    cdf = np.cumsum(pi_t.numpy(), axis=1)
-    cdf[:, -1] = 1.0
-    rng = np.random.default_rng(seed)
+    adv, policy, rng = adv_t.numpy(), tabular_policy(pi_t.numpy()), np.random.default_rng(seed)
     sums = np.zeros(n_episodes)
     for b in range(n_episodes):
         s, _ = env.reset(seed=seed if b == 0 else None)
         discount, done = 1.0, False
         while not done:
-            a = int(np.searchsorted(cdf[s], rng.random(), side="right"))
+            a = policy(s, rng)
             sums[b] += discount * adv[s, a]
             s, _, terminated, truncated, _ = env.step(a)
             discount *= gamma

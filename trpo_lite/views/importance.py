@@ -20,7 +20,7 @@ import torch
 from trpo_lite import tabular
 from trpo_lite._validate import check_unit_interval
 from trpo_lite.importance import importance_ratio
-from trpo_lite.plots import static_figure
+from trpo_lite.plots import padded_limits, static_figure
 
 SEED = 0
 GAMMA = 0.95
@@ -210,8 +210,7 @@ def _xlim(data, policies, n_samples) -> tuple:
     """An x-range holding the exact L and the central 99% of the estimates, for every policy given."""
     pts = [v for pi in policies for v in (*np.quantile(estimates(data, pi, n_samples), [0.005, 0.995]),
                                           exact_summary(data, pi)["surrogate"])]
-    pad = 0.05 * (max(pts) - min(pts))
-    return min(pts) - pad, max(pts) + pad
+    return padded_limits(pts)
 
 
 @cache

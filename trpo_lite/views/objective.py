@@ -23,7 +23,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 
 from trpo_lite import tabular
 from trpo_lite.gae import discounted_returns
-from trpo_lite.plots import static_figure
+from trpo_lite.plots import padded_limits, static_figure
 from trpo_lite.tabular import FiniteMDP
 
 GAMMAS = np.round(np.arange(0.80, 0.99 + 1e-9, 0.01), 2)  # the gamma slider's values
@@ -189,8 +189,7 @@ def objective_view(policy: str = "greedy", gamma: float = 0.95, n_episodes: int 
     _set_errorbar(art["mc"], GAMMAS, means, 3 * ses)
     art["mc_label"].set_text(f"Monte Carlo: mean of {n_episodes} G_0 ± 3 s.e.")
     art["star"].set_data([gamma], [exact[k]])
-    low, high = min(exact.min(), (means - 3 * ses).min()), max(exact.max(), (means + 3 * ses).max())
-    art["gamma"].set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+    art["gamma"].set_ylim(padded_limits(np.concatenate([exact, means - 3 * ses, means + 3 * ses])))
     art["suptitle"].set_text(f"FrozenLake-v1, {policy} policy, {n_episodes} episodes: Monte Carlo "
                              f"{means[k]:.4f} ± {ses[k]:.4f} (1 s.e.) vs exact {exact[k]:.4f}")
     return art["fig"]
@@ -352,9 +351,8 @@ def _step_size_figure() -> dict:
     ax_kl.set(ylabel="mean KL(old ‖ new) per update", title="how far each update moves π")
     _kl_axis(ax_kl)
     steps = np.array(trpo[0]["env_steps"]) / 1000  # every run of the sweep has the same iterations
-    margin = 0.05 * (steps[-1] - steps[0])
     for ax in (ax_ret, ax_kl):
-        ax.set(xlabel="environment steps (thousands)", xlim=(steps[0] - margin, steps[-1] + margin))
+        ax.set(xlabel="environment steps (thousands)", xlim=padded_limits(steps))
     legend = fig.legend(*ax_kl.get_legend_handles_labels(), loc="lower center", ncols=3, frameon=False)
     return {"fig": fig, "vpg": vpg, "vpg_label": legend.get_texts()[1], "suptitle": fig.suptitle("")}
 

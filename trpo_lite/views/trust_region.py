@@ -110,7 +110,7 @@ def path_curves(mdp: FiniteMDP, pi_old, alphas=ALPHAS) -> dict:
     """
     pi_old = np.asarray(pi_old, float)
     alphas = np.asarray(alphas, float)
-    policies = (1 - alphas[:, None, None]) * pi_old + alphas[:, None, None] * greedy_policy(mdp, pi_old)
+    policies = tabular.mixture(pi_old, greedy_policy(mdp, pi_old), alphas[:, None, None])
     L = surrogate_batch(mdp, pi_old, policies)
     bound = np.array([tabular.lower_bound(mdp, pi_old, pi) for pi in policies])
     kl = state_kl(pi_old, policies)

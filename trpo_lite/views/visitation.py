@@ -17,8 +17,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from trpo_lite import tabular
-from trpo_lite.plots import GridHeatmap, grid_heatmap, static_figure
-from trpo_lite.tabular import mixture  # noqa: F401 - the notebook shows it as views.mixture
+from trpo_lite.plots import GridHeatmap, grid_heatmap, padded_limits, static_figure
+from trpo_lite.tabular import mixture  # imported by name: the notebook shows it as views.mixture
+from trpo_lite.views.objective import tabular_policy
 
 GAMMAS = np.round(0.5 + 0.01 * np.arange(50), 2)  # the gamma slider: 0.50, 0.51, ..., 0.99
 ALPHAS = np.round(np.linspace(0.0, 1.0, 51), 2)  # the alpha slider: 0.00, 0.02, ..., 1.00
@@ -110,12 +111,6 @@ def _path_index(path: str) -> int:
     return PATHS.index(path)
 
 
-def _limits(values) -> tuple[float, float]:
-    """Axis limits around values [N] with 5% margins, as autoscaling would set them (without its cost)."""
-    margin = 0.05 * (np.ptp(values) or 1.0)  # constant values still get a range
-    return values.min() - margin, values.max() + margin
-
-
 @cache
 def _visitation_figure() -> dict:
     """The figure of ``visitation_view`` and the artists it moves: the grid, and per share of nu
@@ -156,7 +151,7 @@ def visitation_view(data: VisitationData, gamma: float) -> Figure:
         curve.set_data(data.gammas, share)
         dot.set_data([data.gammas[g]], [share[g]])
     art["now"].set_xdata([data.gammas[g]] * 2)
-    art["gamma"].set_xlim(_limits(data.gammas))
+    art["gamma"].set_xlim(padded_limits(data.gammas))
     return art["fig"]
 
 
@@ -202,8 +197,8 @@ def surrogate_view(data: VisitationData, path: str, gamma: float, alpha: float) 
     art["L_at"].set_data([alphas[k]], [L[k]])
     art["gap_label"].set_text(f"gap J − L = {J[k] - L[k]:+.4f}")
     art["curves"].title.set_text(f"π_new: {path}; γ = {data.gammas[g]:.2f}")
-    art["curves"].set_xlim(_limits(alphas))
-    art["curves"].set_ylim(_limits(np.concatenate([J, L])))
+    art["curves"].set_xlim(padded_limits(alphas))
+    art["curves"].set_ylim(padded_limits(np.concatenate([J, L])))
     share = data.gap_by_state[p, g, k]  # the absorbing state adds nothing: A^old = 0 there
     art["grid"].title.set_text(
         f"where J − L comes from at α = {alphas[k]:.2f}\n(the cells add up to {share.sum():+.4f})")
@@ -232,8 +227,7 @@ def sample_visitation(env, pi, gamma: float, episodes: int, seed: int) -> tuple[
     if not (isinstance(episodes, int) and episodes >= 2):
         raise ValueError(f"episodes must be an integer >= 2 (for a standard error); got {episodes!r}")
     n_env = env.observation_space.n
-    cdf = np.cumsum(np.asarray(pi, dtype=float), axis=1)
-    rng = np.random.default_rng(seed)
+    policy, rng = tabular_policy(pi), np.random.default_rng(seed)
     weights = np.zeros((episodes, n_env + 1))  # [E, S]: each episode's discounted visits
     s, _ = env.reset(seed=seed)
     for e in range(episodes):
@@ -242,8 +236,7 @@ def sample_visitation(env, pi, gamma: float, episodes: int, seed: int) -> tuple[
         discount, done = 1.0, False
         while not done:
             weights[e, s] += (1 - gamma) * discount
-            a = min(int(np.searchsorted(cdf[s], rng.random(), side="right")), cdf.shape[1] - 1)
-            s, _, terminated, truncated, _ = env.step(a)
+            s, _, terminated, truncated, _ = env.step(policy(s, rng))
             discount *= gamma
             done = terminated or truncated
         if terminated:
