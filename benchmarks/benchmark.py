@@ -29,8 +29,8 @@ import torch
 
 from trpo_lite.config import TRPOConfig, preset
 from trpo_lite.persistence import evaluate
+from trpo_lite.records import run_environment
 from trpo_lite.training import train
-from trpo_lite.views.objective import run_environment
 
 THRESHOLDS = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0, "Pendulum-v1": -200.0}
 EVAL_SEED, EVAL_EPISODES, WINDOW = 10_000, 20, 10

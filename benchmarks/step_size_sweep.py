@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 
 from trpo_lite.config import preset
-from trpo_lite.views.objective import SWEEP_PATH, dump_sweep, record_run, run_environment
+from trpo_lite.records import result_path, run_environment, write_records
+from trpo_lite.training import use_threads
+from trpo_lite.views.objective import record_run
 
 ENV_ID = "CartPole-v1"
 # Half-decades from "crawls" to "collapses". The scale is that of theta += pg_lr g with g the
@@ -28,8 +30,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50_000, help="environment steps per run")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of every setting")
-    parser.add_argument("--out", type=Path, default=SWEEP_PATH, help="where to write the JSON")
+    parser.add_argument("--out", type=Path, default=result_path("step_size_sweep.json"),
+                        help="where to write the JSON (default: the package data the notebook loads)")
     args = parser.parse_args()
+    use_threads(1)
 
     # The config is saved with the runs: a recompute rebuilds it with TRPOConfig.from_dict, so a later
     # change of the preset does not change what the saved numbers mean.
@@ -59,7 +63,7 @@ def main() -> None:
         "kl_null": "an infinite KL: the update gave probability 0 to an action the old policy took",
         "wall_seconds": round(time.perf_counter() - start, 1),
     }
-    dump_sweep({"meta": meta, "runs": runs}, args.out)
+    write_records(args.out, meta, runs)
     print(f"wrote {args.out} ({len(runs)} runs, {meta['wall_seconds']} s)")
 
 

@@ -11,8 +11,6 @@ usable. The configuration every sweep shares (the baseline) is trained once.
 
 import argparse
 import datetime
-import json
-import math
 import os
 import platform
 import sys
@@ -22,8 +20,9 @@ from pathlib import Path
 
 import torch
 
+from trpo_lite.records import result_path, run_environment, write_records
+from trpo_lite.training import use_threads
 from trpo_lite.views import experiments
-from trpo_lite.views.objective import run_environment
 
 
 def metadata(sweeps: list[str], seeds: list[int], total_steps: int, wall_seconds: float) -> dict:
@@ -46,23 +45,6 @@ def metadata(sweeps: list[str], seeds: list[int], total_steps: int, wall_seconds
     }
 
 
-def plain(value):
-    """NaN (a return before any episode finished) as null: json.dumps would write NaN, which is not JSON."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
-def write(path: Path, meta: dict, runs: list[dict]) -> None:
-    """Metadata indented, one run per line: readable, and a rerun's diff shows which runs changed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [json.dumps(plain(run), separators=(",", ":")) for run in runs]
-    path.write_text('{"metadata": ' + json.dumps(meta, indent=1, ensure_ascii=False) + ',\n "runs": [\n'
-                    + ",\n".join(lines) + "\n]}\n")
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -70,9 +52,9 @@ def main(argv=None) -> None:
                         default=list(experiments.SWEEPS), help="which sweeps to run (default: all)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=40_000, help="env steps per run (total_steps)")
-    parser.add_argument("--out", type=Path, default=experiments.RESULTS_PATH)
+    parser.add_argument("--out", type=Path, default=result_path("sweeps.json"))
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    use_threads(1)
     todo = {}  # config key -> (sweep, value): the baseline appears in every sweep, runs once
     for sweep in args.sweep:
         for value in experiments.SWEEPS[sweep]:
@@ -87,7 +69,7 @@ def main(argv=None) -> None:
                   f"{summary['final_return']:6.1f}, steps to {experiments.THRESHOLD:g}: "
                   f"{summary['steps_to_threshold']}, {runs[-1]['curve']['wall'][-1]:.1f} s", flush=True)
     seconds = time.perf_counter() - start
-    write(args.out, metadata(args.sweep, args.seeds, args.steps, seconds), runs)
+    write_records(args.out, metadata(args.sweep, args.seeds, args.steps, seconds), runs)
     print(f"{len(runs)} runs in {seconds / 60:.1f} min -> {args.out}")
 
 

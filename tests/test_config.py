@@ -69,3 +69,11 @@ def test_preset_builds_an_agent_for_its_env(env_id):
     agent = Agent(env.observation_space, env.action_space, PRESETS[env_id])
     assert agent.policy.act(agent.normalize(env.reset(seed=0)[0][None])).shape[0] == 1
     env.close()
+
+
+def test_reward_thresholds_are_gymnasiums_where_it_has_one():
+    from trpo_lite.config import REWARD_THRESHOLDS
+
+    for env_id, threshold in REWARD_THRESHOLDS.items():
+        registered = gym.spec(env_id).reward_threshold
+        assert registered == threshold or (registered is None and env_id == "Pendulum-v1"), env_id

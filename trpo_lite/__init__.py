@@ -4,8 +4,6 @@ Each module is one step of the derivation (equation labels E1-E14 from
 DERIVATION.md); notebooks import and show these functions.
 """
 
-import torch
-
 from trpo_lite import tabular
 from trpo_lite.agent import Agent, update_policy
 from trpo_lite.cg import conjugate_gradient
@@ -18,18 +16,14 @@ from trpo_lite.normalize import RunningNorm
 from trpo_lite.persistence import evaluate, load_agent, render_episode, save_agent
 from trpo_lite.policies import CategoricalPolicy, GaussianPolicy, make_policy
 from trpo_lite.rollout import Batch, Sampler, estimate_advantages, make_vector_env
+from trpo_lite.step import BACKTRACK_COEF, LineSearchResult, line_search, natural_step_scale
 from trpo_lite.tabular import FiniteMDP
-from trpo_lite.training import History, train
-from trpo_lite.trust_region import LineSearchResult, line_search, natural_step_scale
+from trpo_lite.training import History, train, use_threads
 from trpo_lite.value import ValueFunction, explained_variance, fit_value
-
-# The course's networks and tensors are tiny: intra-op threads cost more than they
-# save (measured 10x slower on the 2-core course machine under load). Call
-# torch.set_num_threads after import to change it.
-torch.set_num_threads(1)
 
 __all__ = [
     "Agent",
+    "BACKTRACK_COEF",
     "Batch",
     "CategoricalPolicy",
     "FiniteMDP",
@@ -70,4 +64,5 @@ __all__ = [
     "td_residuals",
     "train",
     "update_policy",
+    "use_threads",
 ]

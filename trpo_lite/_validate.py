@@ -5,6 +5,7 @@ instead of as a NaN ten steps later."""
 import math
 from numbers import Real
 
+import numpy as np
 import torch
 
 
@@ -50,3 +51,14 @@ def check_distributions(name: str, probs: torch.Tensor, *, atol: float = 1e-6) -
             f"the rows of {name} must each sum to 1 (probability distributions over the "
             f"last axis); the worst row is off by {worst:.3g}"
         )
+
+
+def grid_index(name: str, value, grid, atol: float = 1e-9) -> int:
+    """The position of value in a precomputed grid [K] of slider values (numbers within atol match),
+    or a ValueError naming the argument and listing the grid."""
+    grid = np.asarray(grid, dtype=float)
+    hits = np.flatnonzero(np.isclose(grid, value, rtol=0.0, atol=atol)) if _is_number(value) else []
+    if len(hits) == 0:
+        values = tuple(grid.tolist())
+        raise ValueError(f"{name} must be one of the precomputed values {values}; got {value!r}")
+    return int(hits[0])

@@ -19,7 +19,7 @@ from trpo_lite.flat import flat_grad, flat_params, set_flat_params
 from trpo_lite.importance import mean_kl, surrogate
 from trpo_lite.normalize import RunningNorm
 from trpo_lite.policies import make_policy
-from trpo_lite.trust_region import line_search, natural_step_scale
+from trpo_lite.step import line_search, natural_step_scale
 from trpo_lite.value import ValueFunction
 
 

@@ -4,6 +4,11 @@ For a symmetric positive-definite H with P rows, CG reaches the exact x in at
 most P steps in exact arithmetic; TRPO stops after about 10, which already
 gives a good natural-gradient direction at the cost of 10 Fisher-vector
 products (E10) instead of forming and inverting H.
+
+Reference: Hestenes and Stiefel, Methods of Conjugate Gradients for Solving
+Linear Systems, 1952 (the method); Nocedal and Wright, Numerical Optimization,
+2nd ed., 2006, section 5.1, Algorithm 5.2 (the form used here); Schulman et al.,
+Trust Region Policy Optimization, 2015, appendix C (its use in TRPO).
 """
 
 from collections.abc import Callable

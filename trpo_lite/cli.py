@@ -16,11 +16,10 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-import torch
 
 from trpo_lite.config import UPDATES, preset
 from trpo_lite.persistence import evaluate, load_agent, save_agent
-from trpo_lite.training import train
+from trpo_lite.training import train, use_threads
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,7 +80,7 @@ def main(argv=None) -> int:
 
 
 def _train(args) -> int:
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads)
     overrides = {"total_steps": args.steps, "update": args.update, "max_kl": args.max_kl,
                  "num_envs": args.num_envs}
     overrides = {k: v for k, v in overrides.items() if v is not None}

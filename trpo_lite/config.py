@@ -8,6 +8,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 
 from trpo_lite._validate import check_positive, check_unit_interval
+from trpo_lite.step import BACKTRACK_COEF
 
 UPDATES = ("trpo", "npg", "vpg")
 VECTORIZATIONS = ("sync", "async")
@@ -52,7 +53,7 @@ class TRPOConfig:
     """Conjugate-gradient iterations (E11)."""
     fvp_subsample: float = 0.25
     """Fraction of the batch used for Fisher-vector products (E10); the KL check uses all of it."""
-    backtrack_coef: float = 0.8
+    backtrack_coef: float = BACKTRACK_COEF
     """alpha, the factor each line-search backtrack shrinks the step by (E12)."""
     max_backtracks: int = 10
     """Line-search shrinks to try before keeping theta (E12)."""
@@ -137,6 +138,18 @@ PRESETS: dict[str, TRPOConfig] = {
         cg_iters=20, fvp_subsample=1.0, value_lr=1e-3, value_batch_size=128,
     ),
 }
+
+
+REWARD_THRESHOLDS: dict[str, float] = {
+    "CartPole-v1": 475.0,
+    "Acrobot-v1": -100.0,
+    "Pendulum-v1": -200.0,
+    "InvertedPendulum-v5": 950.0,
+    "Hopper-v5": 3800.0,
+    "HalfCheetah-v5": 4800.0,
+}
+"""The return that counts as solving each env: gymnasium's ``reward_threshold`` where the env has one
+(tests/test_config.py checks them), and -200 for Pendulum-v1, which has none (a swing-up held upright)."""
 
 
 def preset(env_id: str) -> TRPOConfig:

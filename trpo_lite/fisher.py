@@ -9,6 +9,11 @@ all there is locally. For P parameters H has P^2 entries; conjugate gradient
 
 The inner gradient is kept differentiable (create_graph=True); its dot product
 with the constant v is a scalar, and one more backward pass differentiates it.
+
+Reference: Pearlmutter, Fast Exact Multiplication by the Hessian, Neural
+Computation 6(1), 1994 (Hessian-vector products by differentiating twice);
+Schulman et al., Trust Region Policy Optimization, 2015, appendix C.1 (the
+Fisher matrix as the KL's Hessian, and its products in TRPO).
 """
 
 import torch

@@ -2,13 +2,16 @@
 
 Everything is computed in float64 by solving the Bellman equations, so the
 course can check its claims to rounding error instead of estimating them.
-Policies are arrays ``pi`` of shape [S, A] whose rows are distributions; a
-function returns numpy when given numpy and a (differentiable) torch tensor
-when given torch.
+Policies are arrays ``pi`` of shape [S, A] whose rows are distributions. Each
+function is written once, for float64 torch tensors; the ``numpy_or_torch``
+decorator lets it take numpy too (numpy in, numpy out; torch in, a
+differentiable torch tensor out).
 
 Shapes: S states, A actions.
 """
 
+import functools
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,7 +109,7 @@ def mixture(pi_old, pi_new, alpha):
     return (1 - alpha) * pi_old + alpha * pi_new
 
 
-def _policy(mdp: FiniteMDP, pi, name: str = "pi") -> torch.Tensor:
+def _as_policy(mdp: FiniteMDP, pi, name: str) -> torch.Tensor:
     pi = torch.as_tensor(pi, dtype=torch.float64)
     check_shape(name, pi, (mdp.n_states, mdp.n_actions), like="[mdp.n_states, mdp.n_actions]")
     check_distributions(name, pi)
@@ -120,91 +123,127 @@ def _like(result: torch.Tensor, given):
     return result.item() if result.dim() == 0 else result.detach().numpy()
 
 
-def _values(mdp: FiniteMDP, pi: torch.Tensor) -> torch.Tensor:
-    # V = r_pi + gamma P_pi V  =>  (I - gamma P_pi) V = r_pi
-    P_pi = torch.einsum("sa,sat->st", pi, mdp.P)
+def numpy_or_torch(fn):
+    """Let ``fn(mdp, pi, ...)``, written for float64 torch policies [S, A], take numpy policies too.
+
+    Every argument after mdp is a policy, named by fn's parameters (pi, pi_old, pi_new): it is
+    checked (shape [S, A], rows that are distributions) and made a float64 tensor. The result is
+    numpy (a float for a scalar) when the last policy was given as numpy, else torch with its graph.
+    """
+    names = list(inspect.signature(fn).parameters)[1:]
+
+    @functools.wraps(fn)
+    def wrapper(mdp: FiniteMDP, *policies):
+        tensors = [_as_policy(mdp, pi, name) for pi, name in zip(policies, names, strict=True)]
+        return _like(fn(mdp, *tensors), policies[-1])
+
+    return wrapper
+
+
+@numpy_or_torch
+def state_values(mdp: FiniteMDP, pi):
+    """V^pi, [S]: the solution of the Bellman equation V = r_pi + gamma P_pi V."""
+    P_pi = torch.einsum("sa,sat->st", pi, mdp.P)  # P_pi[s, s'] = sum_a pi(a|s) P(s'|s, a)
     r_pi = (pi * mdp.R).sum(1)
     eye = torch.eye(mdp.n_states, dtype=torch.float64)
-    return torch.linalg.solve(eye - mdp.gamma * P_pi, r_pi)
+    return torch.linalg.solve(eye - mdp.gamma * P_pi, r_pi)  # (I - gamma P_pi) V = r_pi
 
 
-def _advantages(mdp: FiniteMDP, pi: torch.Tensor) -> torch.Tensor:
-    v = _values(mdp, pi)
-    q = mdp.R + mdp.gamma * mdp.P @ v
-    return q - v[:, None]
+@numpy_or_torch
+def action_values(mdp: FiniteMDP, pi):
+    """Q^pi, [S, A]: Q(s, a) = R(s, a) + gamma sum_s' P(s' | s, a) V^pi(s')."""
+    return mdp.R + mdp.gamma * mdp.P @ state_values(mdp, pi)
 
 
-def _visitation(mdp: FiniteMDP, pi: torch.Tensor) -> torch.Tensor:
-    # nu^T = (1 - gamma) start^T (I - gamma P_pi)^-1, solved transposed.
+@numpy_or_torch
+def advantages(mdp: FiniteMDP, pi):
+    """A^pi, [S, A] (E2): A(s, a) = Q^pi(s, a) - V^pi(s)."""
+    return action_values(mdp, pi) - state_values(mdp, pi)[:, None]
+
+
+@numpy_or_torch
+def visitation(mdp: FiniteMDP, pi):
+    """nu^pi, [S] (E4): (1 - gamma) sum_t gamma^t P(s_t = s | pi); sums to 1.
+
+    sum_t gamma^t P_pi^t = (I - gamma P_pi)^-1, so nu^T = (1 - gamma) start^T (I - gamma P_pi)^-1,
+    solved transposed.
+    """
     P_pi = torch.einsum("sa,sat->st", pi, mdp.P)
     eye = torch.eye(mdp.n_states, dtype=torch.float64)
     return torch.linalg.solve((eye - mdp.gamma * P_pi).T, (1 - mdp.gamma) * mdp.start)
 
 
-def state_values(mdp: FiniteMDP, pi):
-    """V^pi, [S]: the solution of V = r_pi + gamma P_pi V."""
-    return _like(_values(mdp, _policy(mdp, pi)), pi)
-
-
-def action_values(mdp: FiniteMDP, pi):
-    """Q^pi, [S, A]: Q(s, a) = R(s, a) + gamma sum_s' P(s' | s, a) V^pi(s')."""
-    pi_t = _policy(mdp, pi)
-    return _like(mdp.R + mdp.gamma * mdp.P @ _values(mdp, pi_t), pi)
-
-
-def advantages(mdp: FiniteMDP, pi):
-    """A^pi, [S, A] (E2): A(s, a) = Q^pi(s, a) - V^pi(s)."""
-    return _like(_advantages(mdp, _policy(mdp, pi)), pi)
-
-
-def visitation(mdp: FiniteMDP, pi):
-    """nu^pi, [S] (E4): (1 - gamma) sum_t gamma^t P(s_t = s | pi); sums to 1."""
-    return _like(_visitation(mdp, _policy(mdp, pi)), pi)
-
-
+@numpy_or_torch
 def objective(mdp: FiniteMDP, pi):
     """J(pi), scalar (E1): E_{s0 ~ start}[V^pi(s0)]."""
-    return _like(mdp.start @ _values(mdp, _policy(mdp, pi)), pi)
+    return mdp.start @ state_values(mdp, pi)
 
 
-def _surrogate(mdp: FiniteMDP, pi_old: torch.Tensor, pi_new: torch.Tensor) -> torch.Tensor:
-    nu_old = _visitation(mdp, pi_old)
-    gain = nu_old @ (pi_new * _advantages(mdp, pi_old)).sum(1)
-    return mdp.start @ _values(mdp, pi_old) + gain / (1 - mdp.gamma)
-
-
+@numpy_or_torch
 def surrogate(mdp: FiniteMDP, pi_old, pi_new):
     """L_old(new), scalar (E5).
 
     L = J(old) + 1/(1 - gamma) E_{s ~ nu^old} E_{a ~ new}[A^old(s, a)]:
     J with the new policy's visitation replaced by the old one's.
     """
-    old, new = _policy(mdp, pi_old, "pi_old"), _policy(mdp, pi_new, "pi_new")
-    return _like(_surrogate(mdp, old, new), pi_new)
+    gain = visitation(mdp, pi_old) @ (pi_new * advantages(mdp, pi_old)).sum(1)
+    return objective(mdp, pi_old) + gain / (1 - mdp.gamma)
 
 
-def _max_kl(pi_old: torch.Tensor, pi_new: torch.Tensor) -> torch.Tensor:
-    return kl_divergence(Categorical(probs=pi_old), Categorical(probs=pi_new)).max()
+def greedy_policy(mdp: FiniteMDP, pi, tie: float = 1e-12) -> np.ndarray:
+    """[S, A] the policy-improvement step (E2): in each state all mass on the action with the largest
+    A^pi(s, a); numpy.
+
+    Actions within tie * max(1, max |A^pi|) of the best count as equal, and the first of them
+    wins, so that rounding never picks a winner between actions that tie exactly (FrozenLake's
+    mirror symmetry makes such ties). Where every action ties (absorbing states, holes) the row
+    of pi is kept: moving the policy where it changes nothing would only add KL.
+    """
+    pi = _as_policy(mdp, pi, "pi").numpy()
+    adv = advantages(mdp, pi)
+    tolerance = tie * max(1.0, np.abs(adv).max())
+    best = adv >= adv.max(1, keepdims=True) - tolerance
+    one_hot = np.eye(mdp.n_actions)[best.argmax(1)]
+    return np.where(best.all(1, keepdims=True), pi, one_hot)
 
 
-def max_kl(pi_old, pi_new):
-    """max_s D_KL(pi_old(.|s) || pi_new(.|s)), scalar; inf where new drops an action old takes."""
+def state_kl(pi_old, pi_new):
+    """D_KL(pi_old(.|s) || pi_new(.|s)) per state, [..., S], natural log; inf where new drops an action
+    old takes. pi_old [S, A]; pi_new [..., S, A] (a batch of policies broadcasts). Numpy or torch."""
     old = torch.as_tensor(pi_old, dtype=torch.float64)
     new = torch.as_tensor(pi_new, dtype=torch.float64)
-    check_shape("pi_new", new, old.shape, like="pi_old")
-    check_distributions("pi_old", old)
+    if old.dim() != 2 or new.shape[-2:] != old.shape:
+        raise ValueError(f"pi_new must have shape [..., {', '.join(map(str, old.shape))}] (that of pi_old, "
+                         f"[S, A]); got {tuple(new.shape)}")
+    check_distributions("pi_old", old)  # Categorical would silently renormalise rows that do not sum to 1
     check_distributions("pi_new", new)
-    return _like(_max_kl(old, new), pi_new)
+    return _like(kl_divergence(Categorical(probs=old.expand_as(new)), Categorical(probs=new)), pi_new)
+
+
+def max_state_kl(pi_old, pi_new):
+    """max_s D_KL(pi_old(.|s) || pi_new(.|s)), [...] (E7's KL term); inf where new drops an action old
+    takes. Shapes as in ``state_kl``."""
+    old, new = (torch.as_tensor(pi, dtype=torch.float64) for pi in (pi_old, pi_new))
+    return _like(state_kl(old, new).amax(-1), pi_new)
+
+
+def mean_state_kl(mdp: FiniteMDP, pi_old, pi_new):
+    """E_{s ~ nu^old}[D_KL(pi_old(.|s) || pi_new(.|s))], [...] (E8), exact; shapes as in ``state_kl``.
+
+    The trust region averages over the states the old policy visits (E4), not the
+    worst state as E7's max does, so it can be estimated from old-policy data.
+    """
+    old, new = (torch.as_tensor(pi, dtype=torch.float64) for pi in (pi_old, pi_new))
+    return _like(state_kl(old, new) @ visitation(mdp, old), pi_new)
 
 
 def penalty_coefficient(mdp: FiniteMDP, pi_old) -> float:
     """C = 4 eps gamma / (1 - gamma)^2 with eps = max_{s,a} |A^old(s, a)| (E7)."""
-    eps = _advantages(mdp, _policy(mdp, pi_old, "pi_old")).abs().max().item()
+    eps = advantages(mdp, torch.as_tensor(pi_old, dtype=torch.float64)).abs().max().item()
     return 4 * eps * mdp.gamma / (1 - mdp.gamma) ** 2
 
 
+@numpy_or_torch
 def lower_bound(mdp: FiniteMDP, pi_old, pi_new):
     """L_old(new) - C max_s D_KL(old || new), scalar (E7): never above J(new)."""
-    old, new = _policy(mdp, pi_old, "pi_old"), _policy(mdp, pi_new, "pi_new")
-    bound = _surrogate(mdp, old, new) - penalty_coefficient(mdp, old) * _max_kl(old, new)
-    return _like(bound, pi_new)
+    return surrogate(mdp, pi_old, pi_new) - penalty_coefficient(mdp, pi_old) * max_state_kl(pi_old, pi_new)

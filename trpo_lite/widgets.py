@@ -56,12 +56,21 @@ def redraw_ms(view, settings) -> np.ndarray:
     return 1000 * np.array(times).reshape(-1, 2)
 
 
-BUILT: list[tuple] = []
-"""(view, controls) of every slider_view made in this kernel; tools/slider_timings.py times them."""
-
-
-def slider_view(view, **controls) -> widgets.VBox:
+class SliderView(widgets.VBox):
     """Controls above an output that shows ``view(**values)`` and redraws on every change.
+
+    Keeps ``view`` and ``controls`` so that tools (slider timings, the static site) can replay
+    every slider of an executed notebook; ipywidgets' own registry of live widgets finds them.
+    """
+
+    def __init__(self, view, controls: dict):
+        output = widgets.interactive_output(lambda **values: show(view(**values)), controls)
+        super().__init__([widgets.HBox(list(controls.values())), output])
+        self.view, self.controls = view, controls
+
+
+def slider_view(view, **controls) -> SliderView:
+    """Sliders (or other controls) for a plain view function, above its output.
 
     Args:
         view: a plain function of the controls' values returning a Figure (or
@@ -71,6 +80,12 @@ def slider_view(view, **controls) -> widgets.VBox:
     Returns:
         the widget box; display it as a cell's last expression.
     """
-    BUILT.append((view, controls))
-    output = widgets.interactive_output(lambda **values: show(view(**values)), controls)
-    return widgets.VBox([widgets.HBox(list(controls.values())), output])
+    return SliderView(view, controls)
+
+
+def live_slider_views() -> list[SliderView]:
+    """Every SliderView still alive in this kernel, in the order they were made (ipywidgets keeps each
+    widget until it is closed)."""
+    from ipywidgets.widgets.widget import _instances
+
+    return [w for w in list(_instances.values()) if isinstance(w, SliderView)]

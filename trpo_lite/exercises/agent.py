@@ -16,7 +16,7 @@ import torch
 from trpo_lite.cg import conjugate_gradient
 from trpo_lite.exercises._base import ExerciseError, expect_shape, passed, quadratic_params, random_spd
 from trpo_lite.flat import flat_params
-from trpo_lite.trust_region import line_search, natural_step_scale
+from trpo_lite.step import line_search, natural_step_scale
 from trpo_lite.value import explained_variance
 
 SEED = 8

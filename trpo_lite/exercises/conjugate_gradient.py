@@ -15,7 +15,7 @@ import torch
 from trpo_lite.cg import conjugate_gradient
 from trpo_lite.exercises._base import ExerciseError, expect_shape, passed, quadratic_params, random_spd
 from trpo_lite.flat import flat_params
-from trpo_lite.trust_region import line_search
+from trpo_lite.step import line_search
 
 SEED = 6
 TOL = 1e-10  # conjugate_gradient's default stop, r^T r < TOL
@@ -161,8 +161,9 @@ def _build(case: _Case, rng, max_kl: float):
 
 def check_line_search(fn) -> str:
     """fn(params, full_step [P], surrogate_gain, kl, max_kl) -> f: set params to theta + f full_step for the
-    first f in 1, 1/2, 1/4, ... (at most 10 halvings) with kl() <= max_kl and surrogate_gain() > 0 and
-    return f; if none passes, restore theta bit for bit and return 0.0 (E12)."""
+    first f in 1, alpha, alpha^2, ... (alpha = BACKTRACK_COEF = 0.8, the agent's; at most 10 shrinks) with
+    kl() <= max_kl and surrogate_gain() > 0 and return f; if none passes, restore theta bit for bit and
+    return 0.0 (E12)."""
     max_kl = 0.01
     for i, case in enumerate(CASES):
         params, full_step, surrogate_gain, kl = _build(case, np.random.default_rng([SEED, i]), max_kl)
@@ -215,6 +216,6 @@ def _judge(where: str, got: float, state, theta, full_step, expected, max_kl: fl
                             "theta + f * full_step; leave them at the step you accept")
     if got != expected.step_fraction:
         raise ExerciseError(
-            f"{where}: the first of 1, 1/2, 1/4, ... passing both tests is {expected.step_fraction}, you "
+            f"{where}: the first of 1, 0.8, 0.64, ... passing both tests is {expected.step_fraction:.6g}, you "
             f"returned {got}; start at the full step and take the first fraction that passes"
         )

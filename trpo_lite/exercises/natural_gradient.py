@@ -15,7 +15,7 @@ from trpo_lite.exercises._base import ExerciseError, expect_shape, name_the_mist
 from trpo_lite.fisher import fisher_vector_product
 from trpo_lite.flat import flat_grad
 from trpo_lite.importance import mean_kl
-from trpo_lite.trust_region import natural_step_scale
+from trpo_lite.step import natural_step_scale
 
 SEED = 5
 DAMPINGS = (0.0, 0.1, 0.5)  # damping 0 first, so a wrong product is named before a missing damping term

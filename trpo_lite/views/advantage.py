@@ -25,9 +25,10 @@ from matplotlib.ticker import MaxNLocator
 
 from trpo_lite import tabular
 from trpo_lite._validate import check_distributions, check_shape, check_unit_interval
-from trpo_lite.plots import GridHeatmap, PolicyArrows, padded_limits, static_figure
+from trpo_lite.examples.frozen_lake import tabular_policy
+from trpo_lite.figures.grid import GridHeatmap, PolicyArrows
+from trpo_lite.figures.style import padded_limits, static_figure
 from trpo_lite.tabular import FiniteMDP
-from trpo_lite.views.objective import tabular_policy
 
 ALPHAS = np.linspace(0.0, 1.0, 21)  # the curve's mixing coefficients (the alpha slider's values)
 TIE = 1e-12  # advantages this close count as equal when choosing the greedy action

@@ -20,7 +20,7 @@ from IPython.display import Image, display
 from matplotlib import animation
 from matplotlib.ticker import MaxNLocator
 
-from trpo_lite.plots import static_figure
+from trpo_lite.figures.style import static_figure
 from trpo_lite.training import train
 from trpo_lite.widgets import to_png
 

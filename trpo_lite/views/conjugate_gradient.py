@@ -25,12 +25,12 @@ from torch.func import functional_call
 
 from trpo_lite._validate import check_positive
 from trpo_lite.cg import conjugate_gradient
+from trpo_lite.figures.style import static_figure
 from trpo_lite.fisher import fisher_vector_product_fn
 from trpo_lite.flat import flat_grad, flat_params, set_flat_params
 from trpo_lite.gae import discounted_returns
 from trpo_lite.importance import mean_kl, surrogate
-from trpo_lite.plots import static_figure
-from trpo_lite.trust_region import line_search, natural_step_scale
+from trpo_lite.step import line_search, natural_step_scale
 
 DAMPINGS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)  # the damping slider's values lambda
 MAX_KLS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)  # the delta slider's values

@@ -11,18 +11,16 @@ Shapes: R seeds, I iterations, C configurations of one sweep.
 """
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 
 from trpo_lite.config import TRPOConfig, preset
-from trpo_lite.plots import static_figure
+from trpo_lite.figures.style import static_figure
+from trpo_lite.records import load_records
 from trpo_lite.training import train
 
 ENV_ID = "CartPole-v1"
@@ -50,7 +48,6 @@ CURVE_KEYS = {  # what a record keeps of each history row: short name -> history
     "wall": "time/wall",
 }
 STYLES = ("-", "--", ":", "-.")  # line style of a sweep's i-th value when it is not the chosen one
-RESULTS_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "sweeps.json"
 
 
 def configuration(sweep: str, value) -> dict:
@@ -72,17 +69,12 @@ def run_config(sweep: str, value, total_steps: int) -> TRPOConfig:
 def recompute(sweep: str, value, seed: int, total_steps: int) -> dict:
     """Train one configuration from scratch: the record benchmarks/sweeps.py saves for it.
 
-    One torch thread (restored afterwards), as in the saved runs: the thread count can change the
-    last bits of a matrix product, and the run would then drift from the saved one.
+    The saved runs used one torch thread (``trpo_lite.use_threads(1)``): another thread count can change
+    the last bits of a matrix product, and the run would then drift from the saved one.
     Returns {"config": the swept settings, "seed", "total_steps", "curve": {short name: [I] values
     per iteration}, "summary": ``summarize(history)``}.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        _, history = train(run_config(sweep, value, total_steps), seed=seed, progress=False)
-    finally:
-        torch.set_num_threads(threads)
+    _, history = train(run_config(sweep, value, total_steps), seed=seed, progress=False)
     curve = {short: [row[key] for row in history] for short, key in CURVE_KEYS.items()}
     return {"config": configuration(sweep, value), "seed": seed, "total_steps": total_steps, "curve": curve,
             "summary": summarize(history)}
@@ -161,17 +153,17 @@ def _float_array(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)  # JSON null is NaN
 
 
-def load_results(path=RESULTS_PATH) -> Results:
+def load_results(path="sweeps.json") -> Results:
     """Read a file written by benchmarks/sweeps.py (by default the committed one). Raise ValueError when a
     configuration of the sweeps it lists lacks a seed, or curves differ in length (then the runs had
     different budgets and their curves cannot be stacked)."""
-    data = json.loads(Path(path).read_text())
-    seeds = data["metadata"]["seeds"]
+    data = load_records(path)
+    seeds = data["meta"]["seeds"]
     found = {}
     for record in data["runs"]:
         found.setdefault(tuple(record["config"][name] for name in SWEEPS), {})[record["seed"]] = record
     records = {}
-    for sweep, values in data["metadata"]["sweeps"].items():
+    for sweep, values in data["meta"]["sweeps"].items():
         for value in values:
             key = tuple(configuration(sweep, value).values())
             missing = sorted(set(seeds) - set(found.get(key, {})))
@@ -186,7 +178,7 @@ def load_results(path=RESULTS_PATH) -> Results:
     curves = {name: {key: np.stack([_float_array(r["curve"][name]) for r in runs])
                      for key, runs in records.items()} for name in ("return_last10", "kl")}
     steps = np.array(next(iter(records.values()))[0]["curve"]["env_steps"])
-    return Results(data["metadata"], records, steps, curves["return_last10"], curves["kl"])
+    return Results(data["meta"], records, steps, curves["return_last10"], curves["kl"])
 
 
 def describe(results: Results) -> str:

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 
 from trpo_lite import tabular
 from trpo_lite._validate import check_shape
+from trpo_lite.figures.style import static_figure
 from trpo_lite.gae import gae
-from trpo_lite.plots import static_figure
 
 GAMMAS = (0.8, 0.9, 0.95, 0.98, 0.99)
 LAMS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 1.0)

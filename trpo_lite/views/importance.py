@@ -19,8 +19,8 @@ import torch
 
 from trpo_lite import tabular
 from trpo_lite._validate import check_unit_interval
+from trpo_lite.figures.style import padded_limits, static_figure
 from trpo_lite.importance import importance_ratio
-from trpo_lite.plots import padded_limits, static_figure
 
 SEED = 0
 GAMMA = 0.95

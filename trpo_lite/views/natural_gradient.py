@@ -20,7 +20,7 @@ from matplotlib.colors import TwoSlopeNorm
 from trpo_lite._validate import check_positive
 from trpo_lite.fisher import fisher_vector_product_fn
 from trpo_lite.flat import flat_grad
-from trpo_lite.trust_region import natural_step_scale
+from trpo_lite.step import natural_step_scale
 
 # Action 2 is rare in every state (6 to 9 %), so raising both preferences
 # together barely changes the policy: H is small along (1, 1), large along (1, -1).

@@ -9,7 +9,6 @@ writes it with ``record_run``, which the notebook also calls to recompute a run)
 Shapes: T time steps, B episodes, K discounts (the gamma grid), S states, A actions.
 """
 
-import json
 import platform
 from functools import cache
 from importlib.metadata import version
@@ -22,14 +21,14 @@ import torch
 from matplotlib.ticker import MaxNLocator, NullLocator
 
 from trpo_lite import tabular
+from trpo_lite.figures.style import padded_limits, static_figure
 from trpo_lite.gae import discounted_returns
-from trpo_lite.plots import padded_limits, static_figure
+from trpo_lite.records import load_records
 from trpo_lite.tabular import FiniteMDP
 
 GAMMAS = np.round(np.arange(0.80, 0.99 + 1e-9, 0.01), 2)  # the gamma slider's values
 MAX_EPISODES = 2000  # episodes sampled per FrozenLake policy (the episode slider's maximum)
 LAKE_STEPS = 2000  # time limit: 0.99**2000 < 1e-8, so cutting episodes there cannot bias J (E1)
-SWEEP_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "step_size_sweep.json"
 FINAL_WINDOW = 10  # "the return at the end" averages return_last10 over the last 10 iterations
 KL_RANGE = (1e-8, 1e2)  # the KL panel's axis; values outside (0 and inf included) are drawn at its ends
 
@@ -212,7 +211,7 @@ def run_environment() -> dict[str, str]:
 def record_run(config, update: str, seed: int, total_steps: int, pg_lr: float | None = None) -> dict:
     """Train with ``trpo_lite.training.train`` and keep the learning curve, one entry per iteration.
 
-    Runs on one torch thread (restored afterwards), as the sweep did, so the same
+    The sweep ran on one torch thread (``trpo_lite.use_threads(1)``); with that, the same
     config and seed on the same machine and versions give the same numbers.
 
     Args:
@@ -232,36 +231,19 @@ def record_run(config, update: str, seed: int, total_steps: int, pg_lr: float | 
     if (update == "vpg") != (pg_lr is not None):
         raise ValueError(f"pg_lr must be given for update='vpg' and only then; got update={update!r}, "
                          f"pg_lr={pg_lr!r}")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        overrides = {"pg_lr": pg_lr} if update == "vpg" else {}
-        _, history = train(config, seed=seed, progress=False, update=update, total_steps=total_steps,
-                           **overrides)
-    finally:
-        torch.set_num_threads(threads)
+    overrides = {"pg_lr": pg_lr} if update == "vpg" else {}
+    _, history = train(config, seed=seed, progress=False, update=update, total_steps=total_steps,
+                       **overrides)
     keys = {"env_steps": "time/env_steps", "return_last10": "rollout/return_last10", "kl": "policy/kl",
             "entropy": "policy/entropy"}
     return {"update": update, "pg_lr": pg_lr, "seed": seed} | {
         name: [row[key] for row in history] for name, key in keys.items()}
 
 
-def dump_sweep(sweep: dict, path: Path = SWEEP_PATH) -> None:
-    """Write a sweep as strict JSON, one run per line: an infinite KL becomes null (JSON has no inf)."""
-    runs = [json.dumps(run | {"kl": [kl if np.isfinite(kl) else None for kl in run["kl"]]}, allow_nan=False)
-            for run in sweep["runs"]]
-    meta = json.dumps(sweep["meta"], indent=1, allow_nan=False).replace("\n", "\n ")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text('{\n "meta": ' + meta + ',\n "runs": [\n  ' + ",\n  ".join(runs) + "\n ]\n}\n")
-
-
 @cache
-def load_sweep(path: Path = SWEEP_PATH) -> dict:
+def load_sweep() -> dict:
     """The saved sweep: ``meta`` (settings, seeds, date, machine, versions), ``runs`` (from record_run)."""
-    sweep = json.loads(Path(path).read_text())
-    for run in sweep["runs"]:
-        run["kl"] = [np.inf if kl is None else kl for kl in run["kl"]]
-    return sweep
+    return load_records("step_size_sweep.json")
 
 
 def runs_of(sweep: dict, update: str, pg_lr: float | None = None) -> list[dict]:

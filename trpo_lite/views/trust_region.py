@@ -21,7 +21,7 @@ from torch.distributions import Categorical, kl_divergence
 
 from trpo_lite import tabular
 from trpo_lite._validate import check_distributions
-from trpo_lite.plots import static_figure
+from trpo_lite.figures.style import static_figure
 from trpo_lite.tabular import FiniteMDP
 
 HOME, BRIDGE, END = 0, 1, 2

@@ -17,9 +17,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from trpo_lite import tabular
-from trpo_lite.plots import GridHeatmap, grid_heatmap, padded_limits, static_figure
+from trpo_lite.examples.frozen_lake import tabular_policy
+from trpo_lite.figures.grid import GridHeatmap, grid_heatmap
+from trpo_lite.figures.style import padded_limits, static_figure
 from trpo_lite.tabular import mixture  # imported by name: the notebook shows it as views.mixture
-from trpo_lite.views.objective import tabular_policy
 
 GAMMAS = np.round(0.5 + 0.01 * np.arange(50), 2)  # the gamma slider: 0.50, 0.51, ..., 0.99
 ALPHAS = np.round(np.linspace(0.0, 1.0, 51), 2)  # the alpha slider: 0.00, 0.02, ..., 1.00

@@ -95,3 +95,16 @@ def test_flat_params_round_trip_and_size_check():
     torch.testing.assert_close(flat_params(net.parameters()), theta + 1)
     with pytest.raises(ValueError, match=r"theta has shape \(3,\), expected \(8,\)"):
         set_flat_params(net.parameters(), torch.zeros(3))
+
+
+def test_one_backtracking_default_for_the_function_and_the_agent():
+    import inspect
+
+    from trpo_lite import BACKTRACK_COEF, TRPOConfig
+
+    default = inspect.signature(line_search).parameters["backtrack_coef"].default
+    assert default == TRPOConfig().backtrack_coef == BACKTRACK_COEF == 0.8
+    theta, gain, kl = quadratic_problem()
+    result = line_search([theta], torch.ones(1), gain, kl, max_kl=0.05)  # KL = fraction^2 <= 0.05
+    assert result.accepted and result.backtracks == 7 and result.step_fraction == pytest.approx(0.8**7)
+    assert 0.8**6 > math.sqrt(0.05) >= 0.8**7  # so 7 shrinks by 0.8 are the fewest that fit

@@ -1,10 +1,15 @@
-"""From a direction to a safe step: the step scale (E9) and the line search (E12).
+"""From a direction to a safe step: the step scale (E9) and the backtracking line search (E12).
 
 Conjugate gradient gives x ~ H^-1 g. The quadratic model of the KL says the
 step beta x has KL 1/2 beta^2 x^T H x, so beta = sqrt(2 delta / x^T H x) puts
 it on the trust-region boundary. The model is only local, so the line search
 checks the real KL and the real surrogate and shrinks the step until both are
 acceptable, or gives up and keeps theta.
+
+Reference: Schulman, Levine, Moritz, Jordan and Abbeel, Trust Region Policy
+Optimization, ICML 2015: section 6 and appendix C (the step scale from the
+quadratic constraint, and the line search on the nonlinear constraint and
+surrogate).
 """
 
 import math
@@ -15,6 +20,12 @@ import torch
 
 from trpo_lite._validate import check_positive
 from trpo_lite.flat import flat_params, set_flat_params
+
+BACKTRACK_COEF = 0.8
+"""alpha, the default shrink factor of one backtrack (E12), used by ``line_search`` and ``TRPOConfig``.
+
+0.8 tries the fractions 1, 0.8, 0.64, ...: finer than halving, so an accepted
+step loses less of its length; the agent's presets were tuned with it."""
 
 
 def natural_step_scale(x: torch.Tensor, Hx: torch.Tensor, max_kl: float) -> float:
@@ -54,7 +65,7 @@ def line_search(
     surrogate_gain: Callable[[], torch.Tensor],
     kl: Callable[[], torch.Tensor],
     max_kl: float,
-    backtrack_coef: float = 0.5,
+    backtrack_coef: float = BACKTRACK_COEF,
     max_backtracks: int = 10,
 ) -> LineSearchResult:
     """Backtracking line search (E12): theta' = theta + alpha^i full_step for the smallest i >= 0

@@ -1,20 +1,11 @@
-"""Grid views drawn in place, figures that slider views redraw, and the redraw timer."""
+"""Grid views (FrozenLake heat maps and policy arrows) drawn once and updated in place."""
 
 import gymnasium as gym
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from trpo_lite.plots import (
-    ARROWS,
-    GridHeatmap,
-    PolicyArrows,
-    grid_heatmap,
-    padded_limits,
-    policy_arrows,
-    static_figure,
-)
-from trpo_lite.widgets import redraw_ms, show, to_png
+from trpo_lite.figures.grid import ARROWS, GridHeatmap, PolicyArrows, grid_heatmap, policy_arrows
+from trpo_lite.figures.style import static_figure
 
 DESC = gym.make("FrozenLake-v1").unwrapped.desc
 
@@ -97,32 +88,6 @@ def test_updated_grid_draws_exactly_like_a_fresh_one():
     np.testing.assert_array_equal(pixels(fig), pixels(fresh()))
 
 
-def test_static_figure_is_outside_pyplot_and_survives_show():
-    fig = static_figure((3, 2))
-    fig.subplots().plot([0, 1], [1, 0])
-    assert all(plt.figure(n) is not fig for n in plt.get_fignums())
-    first = to_png(fig)  # closes it, as show does
-    assert first.startswith(b"\x89PNG") and to_png(fig) == first
-
-
-def test_redraw_ms_times_the_call_and_the_png(monkeypatch):
-    shown = []
-    monkeypatch.setattr("trpo_lite.widgets.display", shown.append)
-    fig = static_figure((3, 2))
-    (line,) = fig.subplots().plot([], [])
-
-    def view(x):
-        line.set_data([0, 1], [0, x])
-        return fig
-
-    times = redraw_ms(view, [{"x": 1.0}, {"x": 2.0}, {"x": 3.0}])
-    assert times.shape == (3, 2)
-    assert np.all(times[:, 0] > 0) and np.all(times[:, 1] > times[:, 0])
-    assert redraw_ms(view, []).shape == (0, 2)
-    show(view(1.0))
-    assert shown[0].data == to_png(view(1.0))
-
-
 def test_heatmap_takes_another_map_of_the_same_shape_only():
     fig = static_figure((4, 4))
     heat = GridHeatmap(fig.subplots(), DESC)
@@ -131,13 +96,3 @@ def test_heatmap_takes_another_map_of_the_same_shape_only():
     assert {t.get_text() for t in heat.letters} == {"F"}
     with pytest.raises(ValueError, match=r"desc must have the grid's shape \(4, 4\); got \(8, 8\)"):
         heat.update(np.zeros(64), desc=np.full((8, 8), b"F"))
-
-
-def test_padded_limits_match_matplotlib_autoscaling():
-    fig = static_figure((3, 2))
-    ax = fig.subplots()
-    values = np.array([0.3, -1.2, 4.0, 2.5])
-    ax.plot(np.arange(4), values)
-    assert ax.get_ylim() == pytest.approx(padded_limits(values), rel=1e-12)  # default margins: 5%
-    assert padded_limits(values, 0.1) == pytest.approx((-1.72, 4.52), rel=1e-12)
-    assert padded_limits([2.0, 2.0]) == pytest.approx((1.95, 2.05))  # constant values: a range of 1

@@ -1,61 +1,13 @@
-"""Plot helpers shared by the notebooks: a projector-friendly style, figures that slider views redraw,
-and the grid views.
-
-A slider view builds its figure once and afterwards only moves its artists
-(``static_figure``, ``GridHeatmap.update``, ``PolicyArrows.update``): building a
-figure and laying out its text costs about as much as drawing it, and a slider
-has 100 ms for both.
+"""FrozenLake-style grids: per-cell values as colours and numbers, and a policy's arrows, updated in place.
 
 Shapes: S states; a grid env has S = rows * cols (+1 absorbing state from
 ``FiniteMDP.from_toy_text``, which grid views drop).
 """
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
-COURSE_STYLE = {
-    "font.size": 13,
-    "axes.titlesize": 14,
-    "axes.labelsize": 13,
-    "legend.fontsize": 12,
-    "lines.linewidth": 2.2,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "figure.dpi": 100,
-    "figure.figsize": (7, 4),
-}
 
 # FrozenLake's actions as (column step, row step) on the grid: rows grow downwards.
 ARROWS = {0: (-1, 0), 1: (0, 1), 2: (1, 0), 3: (0, -1)}  # left, down, right, up
-
-
-def use_course_style() -> None:
-    """Large fonts and thick lines, readable on a projector."""
-    plt.rcParams.update(COURSE_STYLE)
-
-
-def static_figure(figsize) -> Figure:
-    """A figure outside pyplot with its own Agg canvas, for a view that builds it once and redraws it.
-
-    Outside pyplot it is never shown twice by the inline backend, and closing it
-    (``widgets.show`` does) is harmless: the view can return it again.
-    """
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def padded_limits(values, margin: float = 0.05) -> tuple[float, float]:
-    """Axis limits around values [N] with margin times their range on each side, as autoscaling
-    would set them (without its cost, which a redrawn view pays on every call).
-
-    Constant values get a range of 1, so that the limits never coincide.
-    """
-    values = np.asarray(values, dtype=float)
-    pad = margin * (np.ptp(values) or 1.0)
-    return values.min() - pad, values.max() + pad
 
 
 class GridHeatmap:
