@@ -216,6 +216,6 @@ def _judge(where: str, got: float, state, theta, full_step, expected, max_kl: fl
                             "theta + f * full_step; leave them at the step you accept")
     if got != expected.step_fraction:
         raise ExerciseError(
-            f"{where}: the first of 1, 0.8, 0.64, ... passing both tests is {expected.step_fraction:.6g}, you "
-            f"returned {got}; start at the full step and take the first fraction that passes"
+            f"{where}: the first of 1, 0.8, 0.64, ... passing both tests is {expected.step_fraction:.6g}, "
+            f"you returned {got}; start at the full step and take the first fraction that passes"
         )
