@@ -1,14 +1,15 @@
 """Sweeps of training runs over config fields and seeds, on an Optuna study (``python -m trpo_lite sweep``).
 
 A sweep is a list of configurations (overrides of a base TRPOConfig: a full grid of field values, or
-any list, such as notebook 09's one-setting-at-a-time sweeps) times a list of seeds. Each (configuration,
-seed) is one trial of an Optuna study and one training run. The study lives in a storage that worker processes share: a local journal
-file by default, an SQLite file, or a database URL (PostgreSQL), which lets workers on several machines
-join one study. The first worker creates the study and queues the whole grid; every worker then claims
-queued trials one at a time until none is left. Claiming is a compare-and-set of the trial's state in
-the storage, so every (configuration, seed) runs exactly once however many workers there are. With
-``search``, a TPE sampler proposes values from a space (field -> values) instead, for a number of trials
-(each one training run with one of the seeds, in turn).
+any list, such as notebook 09's one-setting-at-a-time sweeps) times a list of seeds. Each
+(configuration, seed) is one trial of an Optuna study and one training run. The study lives in a
+storage that worker processes share: a local journal file by default, an SQLite file, or a database
+URL (PostgreSQL), which lets workers on several machines join one study. The first worker creates the
+study and queues every run; every worker then claims queued trials one at a time until none is left.
+Claiming is a compare-and-set of the trial's state in the storage, so every (configuration, seed) runs
+exactly once however many workers there are. With ``search``, a TPE sampler proposes values from a
+space (field -> values) instead, for a number of trials (each one training run with one of the seeds,
+in turn).
 
 Each finished trial keeps its learning curve (``records.record_run`` with ``CURVE_KEYS``) as a user
 attribute; ``export`` turns the study into a result file (``records.write_records``).
@@ -182,13 +183,14 @@ def export(study: optuna.Study) -> tuple[dict, list[dict]]:
     """
     attrs = study.user_attrs
     runs = []
-    for trial in sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: t.number):
+    finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    for trial in sorted(finished, key=lambda t: t.number):
         config = dict(trial.params)
         seed = config.pop("seed") if "seed" in config else trial.user_attrs["seed"]
         if "point" in config:
             config = attrs["points"][config["point"]]
         runs.append({"config": config, "seed": seed, "total_steps": attrs["base"]["total_steps"],
                      "curve": decode(trial.user_attrs["curve"])})
-    meta = {"study": study.study_name, "base": attrs["base"], "points": attrs["points"], "seeds": attrs["seeds"],
-            "search": attrs["search"], "trials": len(runs), "machine": machine(), "versions": run_environment()}
+    meta = {"study": study.study_name, **{key: attrs[key] for key in ("base", "points", "seeds", "search")},
+            "trials": len(runs), "machine": machine(), "versions": run_environment()}
     return meta, runs
