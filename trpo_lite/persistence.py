@@ -51,14 +51,16 @@ def load_agent(path) -> Agent:
         raise FileNotFoundError(f"no saved agent at {path}")
     try:
         data = torch.load(path, weights_only=True)
+        if isinstance(data, dict) and "format" in data and data["format"] != FORMAT_VERSION:
+            raise ValueError(f"{path} has format {data['format']!r}; this version reads {FORMAT_VERSION}")
         agent = Agent(_rebuild(data["observation_space"]), _rebuild(data["action_space"]),
                       TRPOConfig.from_dict(data["config"]))
-        if data.get("format") != FORMAT_VERSION:
-            raise ValueError(f"format {data.get('format')!r}; this version reads {FORMAT_VERSION}")
         agent.load_state_dict(data["state_dict"])
     except (RuntimeError, EOFError, KeyError, TypeError, AttributeError, ValueError, pickle.UnpicklingError,
             zipfile.BadZipFile) as error:
-        reason = " ".join(str(error).split())[:200]
+        if str(error).startswith(str(path)):  # already names the file
+            raise
+        reason = " ".join(str(error).split())[:200] if not isinstance(error, KeyError) else f"no {error}"
         raise ValueError(f"{path} is not an agent saved by trpo_lite (truncated, or another file: {reason}); "
                          "train one with `python -m trpo_lite train`") from error
     broken = [name for name, tensor in agent.state_dict().items()
