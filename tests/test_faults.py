@@ -30,9 +30,9 @@ from trpo_lite.persistence import evaluate, load_agent, save_agent
 from trpo_lite.run_folder import RunFolder
 from trpo_lite.training import TrainingFailed, resume
 
-# 2 copies x 32 steps per iteration: each iteration takes milliseconds.
 pytestmark = pytest.mark.filterwarnings("ignore:.*Overriding environment FaultCase-v0")
 
+# 2 copies x 32 steps per iteration: each iteration takes milliseconds.
 SMALL = dict(num_envs=2, steps_per_env=32, hidden_sizes=(8,), value_hidden_sizes=(8,), value_epochs=1)
 
 
