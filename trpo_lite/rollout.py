@@ -101,9 +101,9 @@ class Sampler:
     def _check_finite(self, quantity: str, values, t: int, copies=None) -> None:
         """Raise NonFiniteError naming the env, the copy, the step and the quantity when values [N, ...]
         (one row per copy, or per copy in ``copies``) hold NaN or inf: a fault is named where it starts."""
-        values = np.asarray(values, dtype=np.float64)
-        if np.isfinite(values).all():
+        if np.isfinite(values).all():  # the fast path, every step: the arrays the env returned, as they are
             return
+        values = np.asarray(values, dtype=np.float64)
         bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(1))
         copy = int(bad[0] if copies is None else copies[bad[0]])
         env_id = self.envs.spec.id if self.envs.spec else "the environment"
