@@ -14,8 +14,9 @@ import pytest
 from optuna.trial import TrialState
 
 from trpo_lite import TRPOConfig
-from trpo_lite.records import CURVE_KEYS, record_run
-from trpo_lite.sweep import create_or_join, export, grid, open_storage, sweep
+from trpo_lite.cli import main
+from trpo_lite.records import CURVE_KEYS, load_records, record_run
+from trpo_lite.sweep import create_or_join, export, grid, open_storage, parse_values, sweep
 
 # One iteration of 2 copies x 128 steps: a trial takes a fraction of a second.
 BASE = TRPOConfig(env_id="CartPole-v1", total_steps=256, num_envs=2, steps_per_env=128)
@@ -120,3 +121,28 @@ def test_two_workers_on_a_postgresql_server_run_every_trial_once(postgres):
     study, ran = sweep(postgres, "grid", BASE, POINTS, SEEDS, n_jobs=2)
     check_every_run_once(study, ran)
     assert time.monotonic() - start < 120
+
+
+def test_command_line_values_are_typed_and_checked():
+    assert parse_values(["max_kl=0.003,0.01", "cg_iters=3,10", "normalize_obs=true,false", "update=npg"]) == {
+        "max_kl": [0.003, 0.01], "cg_iters": [3, 10], "normalize_obs": [True, False], "update": ["npg"]}
+    for bad, message in (("max_kl", "must read field=value"), ("cg_iters=3.5", "cg_iters takes int values"),
+                         ("normalize_obs=yes", "takes true or false"), ("hidden_sizes=64",
+                                                                         "cannot be swept from the command"),
+                         ("maxkl=0.1", "unknown TRPOConfig fields")):
+        with pytest.raises(ValueError, match=message):
+            parse_values([bad])
+
+
+def test_the_sweep_command_runs_a_grid_and_writes_a_result_file(tmp_path, capsys):
+    out = tmp_path / "sweep.json"
+    argv = ["sweep", "--env", "CartPole-v1", "--steps", "256", "--grid", "max_kl=0.01,0.05", "--seeds", "0",
+            "1", "--storage", str(tmp_path / "s.journal"), "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "4 runs here, 4 finished" in printed and '{"max_kl": 0.05} | 0, 1 |' in printed
+    saved = load_records(out)
+    assert [(r["config"], r["seed"]) for r in saved["runs"]] == [({"max_kl": m}, s) for m in (0.01, 0.05)
+                                                                 for s in (0, 1)]
+    assert main(argv) == 0  # the same command again joins the finished study: nothing left to run
+    assert "0 runs here, 4 finished" in capsys.readouterr().out

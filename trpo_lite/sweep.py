@@ -16,7 +16,9 @@ attribute; ``export`` turns the study into a result file (``records.write_record
 """
 
 import dataclasses
+import json
 import multiprocessing
+import statistics
 import time
 from pathlib import Path
 
@@ -39,6 +41,34 @@ def open_storage(where: str):
         return optuna.storages.RDBStorage(f"sqlite:///{Path(where).resolve()}")
     lock = optuna.storages.journal.JournalFileOpenLock(where)  # works on every OS and on NFS
     return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(where, lock_obj=lock))
+
+
+def parse_values(assignments: list[str]) -> dict[str, list]:
+    """Command-line assignments like "max_kl=0.003,0.01" as {field: [values]}, each value of the field's
+    type (int, float, bool as true/false, or str), so that a typo fails before any training."""
+    defaults = TRPOConfig().to_dict()
+    values = {}
+    for text in assignments:
+        field, _, options = text.partition("=")
+        check_field_names([field])
+        if not options:
+            raise ValueError(f"{text!r} must read field=value,value,...; e.g. max_kl=0.003,0.01")
+        values[field] = [_typed(field, option.strip(), defaults[field]) for option in options.split(",")]
+    return values
+
+
+def _typed(field: str, text: str, default):
+    if isinstance(default, bool):
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"{field} takes true or false; got {text!r}")
+        return text.lower() == "true"
+    if isinstance(default, list):
+        raise ValueError(f"{field} (a tuple of sizes) cannot be swept from the command line; use "
+                         "trpo_lite.sweep.sweep in Python")
+    try:
+        return type(default)(text) if not isinstance(default, float) else float(text)
+    except ValueError:
+        raise ValueError(f"{field} takes {type(default).__name__} values; got {text!r}") from None
 
 
 def grid(values: dict[str, list]) -> list[dict]:
@@ -194,3 +224,16 @@ def export(study: optuna.Study) -> tuple[dict, list[dict]]:
     meta = {"study": study.study_name, **{key: attrs[key] for key in ("base", "points", "seeds", "search")},
             "trials": len(runs), "machine": machine(), "versions": run_environment()}
     return meta, runs
+
+
+def summary(runs: list[dict]) -> list[str]:
+    """Lines of a table: each configuration, its seeds, and the median of their final last-10 returns."""
+    by_config = {}
+    for run in runs:
+        by_config.setdefault(json.dumps(run["config"], sort_keys=True), []).append(run)
+    lines = ["configuration | seeds | median final return (last 10 episodes)"]
+    for key, group in by_config.items():
+        finals = [run["curve"]["return_last10"][-1] for run in group]
+        seeds = ", ".join(str(run["seed"]) for run in group)
+        lines.append(f"{key} | {seeds} | {statistics.median(finals):.1f}")
+    return lines
