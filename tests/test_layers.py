@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CORE = {"_validate", "flat", "cg", "fisher", "step", "importance", "gae", "tabular", "policies", "value",
         "normalize", "config"}
-AGENT = {"rollout", "agent", "training", "persistence", "records"}
+AGENT = {"rollout", "agent", "training", "persistence", "records", "run_folder", "sweep"}
 # group -> (rank, description). An import may point to a lower rank, or within its own group.
 GROUPS = {
     "core": (0, "core math"),

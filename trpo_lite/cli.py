@@ -1,8 +1,9 @@
-"""Command line: ``python -m trpo_lite train`` and ``python -m trpo_lite evaluate``.
+"""Command line: ``python -m trpo_lite train``, ``evaluate`` and ``sweep``.
 
     python -m trpo_lite train --env CartPole-v1 --steps 100000 --seed 0 --out runs/cartpole
     python -m trpo_lite train --resume runs/cartpole        # continue a stopped run
     python -m trpo_lite evaluate runs/cartpole --episodes 20
+    python -m trpo_lite sweep --grid max_kl=0.003,0.01,0.03 --seeds 0 1 2 --n-jobs 2 --out sweep.json
 
 A run folder (``run_folder.RunFolder``) holds config.json, progress.csv and episodes.csv (appended
 as iterations complete), agent.pt and state.pt (checkpoints), status.json and, at the end, curve.png;
@@ -12,6 +13,7 @@ is one line on stderr.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -63,6 +65,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch CPU threads (default: 1, the fastest for these small networks)")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     t.set_defaults(func=_train)
+
+    w = sub.add_parser("sweep", help="train a grid of configurations and seeds on an Optuna study",
+                       description="Train every combination of --grid values, once per seed, as the trials "
+                                   "of an Optuna study that any number of workers share (trpo_lite.sweep). "
+                                   "Run the same command on other machines with a database URL as "
+                                   "--storage to add workers there.")
+    w.add_argument("--env", default="CartPole-v1", help="gymnasium environment id; its preset is the base "
+                                                         "config (default: CartPole-v1)")
+    w.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
+                   help="a TRPOConfig field and its values; repeat for a grid (--grid max_kl=0.003,0.01)")
+    w.add_argument("--seeds", nargs="+", type=int, default=[0],
+                   help="seeds of every configuration (default: 0)")
+    w.add_argument("--steps", type=_positive_int, help="environment steps per run (default: the preset's)")
+    w.add_argument("--storage", default="sweep.journal",
+                   help="where the study lives: a journal file (default: sweep.journal), an SQLite file "
+                        "(*.db), or a database URL such as postgresql://user@host/db")
+    w.add_argument("--study", default="sweep", help="the study's name within the storage (default: sweep)")
+    w.add_argument("--n-jobs", type=_positive_int, default=1, help="worker processes here (default: 1)")
+    w.add_argument("--search", type=_positive_int, metavar="TRIALS",
+                   help="instead of the whole grid, let a TPE sampler pick TRIALS runs among the values")
+    w.add_argument("--out", type=Path, help="write the finished runs as a result file (JSON) here")
+    w.add_argument("--threads", type=_positive_int, default=1, help="torch threads per worker (default: 1)")
+    w.set_defaults(func=_sweep)
 
     e = sub.add_parser("evaluate", help="evaluate a saved agent with deterministic actions",
                        description="Run deterministic episodes with a trained agent; write eval.json.")
@@ -116,6 +141,30 @@ def _train(args) -> int:
         return EXIT_CODES[history.reason]
     print(f"trained {agent.config.env_id} for {steps} steps; the run is in {out} (progress.csv, agent.pt, "
           "curve.png)")
+    return EXIT_CODES["finished"]
+
+
+def _sweep(args) -> int:
+    try:
+        from trpo_lite import sweep
+    except ImportError as error:
+        raise ValueError(f"sweeps need Optuna ({error}): pip install 'trpo_lite[sweep]'") from None
+    from trpo_lite.records import write_records
+
+    values = sweep.parse_values(args.grid)
+    base = preset(args.env) if args.steps is None else dataclasses.replace(preset(args.env),
+                                                                            total_steps=args.steps)
+    search = None if args.search is None else {"space": values, "trials": args.search}
+    points = [] if search else sweep.grid(values)
+    study, ran = sweep.sweep(args.storage, args.study, base, points, args.seeds, args.n_jobs, search,
+                             args.threads)
+    meta, runs = sweep.export(study)
+    for line in sweep.summary(runs):
+        print(line)
+    print(f"{sum(ran)} runs here, {len(runs)} finished in study {args.study!r} at {args.storage}")
+    if args.out is not None:
+        write_records(args.out, meta, runs)
+        print(f"wrote {args.out}")
     return EXIT_CODES["finished"]
 
 
