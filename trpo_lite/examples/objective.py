@@ -79,7 +79,7 @@ def lake_objective_table(seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
 
 
 def objective_numbers(policy: str = "greedy", gamma: float = 0.95, n_episodes: int = 500) -> dict:
-    """What ``figures.objective.objective_view`` shows: E1 both ways for the first B = n_episodes returns.
+    """The numbers of notebook 00's FrozenLake slider: E1 both ways for the first B = n_episodes returns.
 
     Returns:
         {"k": gamma's index in GAMMAS, "exact": J over GAMMAS [K], "means", "ses": the Monte Carlo

@@ -1,7 +1,7 @@
 """Notebook 09's saved sweeps, read back and summarised: the numbers its tables and figures show.
 
 ``benchmarks/sweeps.py`` writes the runs (``examples.experiments.recompute``) to the package data;
-``load_results`` reads them into arrays, so that ``figures.experiments`` only indexes and draws.
+``load_results`` reads them into arrays, so that a figure only indexes and draws.
 
 Shapes: R seeds, I iterations, C configurations of one sweep.
 """
@@ -146,7 +146,7 @@ def curve_stats(results: Results, sweep: str, value) -> dict:
 
 
 def sweep_curves(results: Results, sweep: str, value) -> dict:
-    """What ``figures.experiments.curves_view`` shows for one sweep with ``value`` chosen.
+    """The numbers of notebook 09's curves slider: one sweep's curves with ``value`` chosen.
 
     Returns {"row": ``summary_row`` of the chosen value, "stats": value -> ``curve_stats``, for the C
     values in sweep order, "deltas": the trust-region radii to mark (every delta of the max_kl sweep,
@@ -159,7 +159,7 @@ def sweep_curves(results: Results, sweep: str, value) -> dict:
 
 
 def per_configuration(results: Results) -> dict:
-    """What ``figures.experiments.summary_figure`` shows, each over the R seeds of a configuration.
+    """The numbers of notebook 09's summary figure, each over the R seeds of a configuration.
 
     Returns {"kl_by_delta": delta -> each seed's mean KL per update [R] (the max_kl sweep),
     "backtracked": (label, sweep, value, each seed's ``backtracked_fraction`` [R]) per TRPO
