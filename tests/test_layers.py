@@ -20,7 +20,7 @@ AGENT = {"rollout", "agent", "training", "persistence", "records", "run_folder",
 GROUPS = {
     "core": (0, "core math"),
     "agent": (1, "agent and training"),
-    "face": (1, "the package's face (trpo_lite/__init__.py)"),
+    "face": (2, "the package's face (trpo_lite/__init__.py)"),
     "examples": (2, "computing layer (trpo_lite/examples)"),
     "exercises": (3, "exercise checkers"),
     "figures": (3, "drawing layer (trpo_lite/figures)"),
