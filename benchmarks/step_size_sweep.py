@@ -50,7 +50,7 @@ def main() -> None:
                   f"{runs[-1]['wall_seconds']:.1f} s", flush=True)
     meta = {
         "script": "benchmarks/step_size_sweep.py",
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
         "environment": run_environment(),
         "env_id": ENV_ID,

@@ -33,7 +33,7 @@ def metadata(sweeps: list[str], seeds: list[int], total_steps: int, wall_seconds
         "pg_lr": experiments.PG_LR,
         "config": experiments.run_config("update", experiments.BASELINE["update"], total_steps).to_dict(),
         "command": " ".join(["python benchmarks/sweeps.py", *sys.argv[1:]]),
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "wall_seconds": round(wall_seconds, 1),
         "machine": machine(),
         "versions": {"python": platform.python_version(),
