@@ -1,13 +1,16 @@
-"""Notebook 01's running example built straight from gymnasium's table, for the tests of
-``examples.advantage`` and ``figures.advantage``.
+"""FrozenLake references for the tests of notebooks 01 and 02.
 
-The reference solves the Bellman equations on the 16 cells with plain loops over
-``env.unwrapped.P`` (terminal transitions simply leave the system), independent
-of ``FiniteMDP.from_toy_text`` and its absorbing state.
+Notebook 01's running example built straight from gymnasium's table: the reference
+solves the Bellman equations on the 16 cells with plain loops over ``env.unwrapped.P``
+(terminal transitions simply leave the system), independent of
+``FiniteMDP.from_toy_text`` and its absorbing state.
 """
 
 import gymnasium as gym
 import numpy as np
+
+from trpo_lite import tabular
+from trpo_lite.examples import visitation
 
 N_CELLS = 16
 
@@ -41,3 +44,9 @@ def reference_gain(gamma, alpha):
     first_best = [next(a for a in range(4) if row[a] >= row.max() - 1e-12) for row in adv_old]
     pi_new = (1 - alpha) * pi_old + alpha * np.eye(4)[first_best]
     return reference_q_v(gamma, pi_new)[1][0] - v_old[0]
+
+
+def path_policies(mdp, p):
+    """Notebook 02's paths: pi_old (uniform) and path p's new policy (0 greedy, 1 flawed), [S, A] each."""
+    old = mdp.uniform_policy()
+    return old, (tabular.greedy_policy, visitation.flawed_step)[p](mdp, old)

@@ -5,6 +5,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from lake_reference import path_policies
 
 from trpo_lite import tabular
 from trpo_lite.examples import visitation as ex
@@ -22,11 +23,6 @@ def data():
 
 def lake(env, gamma):
     return tabular.FiniteMDP.from_toy_text(env, float(gamma))
-
-
-def path_policies(mdp, p):
-    old = mdp.uniform_policy()
-    return old, (tabular.greedy_policy, ex.flawed_step)[p](mdp, old)
 
 
 def numpy_j_and_l(mdp, old, pi):

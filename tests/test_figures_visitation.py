@@ -8,26 +8,18 @@ import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from lake_reference import path_policies
 from redraw import assert_redraws_in_place
 
 from trpo_lite import tabular
 from trpo_lite.examples import visitation as ex
+from trpo_lite.examples.frozen_lake import lake_mdp
 from trpo_lite.figures import visitation as draw
-
-
-@pytest.fixture(scope="module")
-def env():
-    return gym.make("FrozenLake-v1")
 
 
 @pytest.fixture(scope="module")
 def data():
     return ex.precompute()
-
-
-def path_policies(mdp, p):
-    old = mdp.uniform_policy()
-    return old, (tabular.greedy_policy, ex.flawed_step)[p](mdp, old)
 
 
 def test_visitation_view_draws_the_exact_visitation_for_every_gamma(data):
@@ -41,12 +33,12 @@ def test_visitation_view_draws_the_exact_visitation_for_every_gamma(data):
         plt.close(fig)
 
 
-def test_surrogate_view_marks_j_and_l_at_alpha(env, data):
+def test_surrogate_view_marks_j_and_l_at_alpha(data):
     cases = [(g % 2, float(gamma), float(data.alphas[(7 * g) % len(data.alphas)])) for g, gamma in
              enumerate(data.gammas)]
     cases += [(k % 2, 0.9, float(alpha)) for k, alpha in enumerate(data.alphas)]
     for p, gamma, alpha in cases:
-        mdp = tabular.FiniteMDP.from_toy_text(env, gamma)
+        mdp = lake_mdp(gamma)
         old, new = path_policies(mdp, p)
         pi = tabular.mixture(old, new, alpha)
         J, L = tabular.objective(mdp, pi), tabular.surrogate(mdp, old, pi)
@@ -92,8 +84,8 @@ def test_views_reject_values_off_the_sliders(data):
         draw.surrogate_view(data, "best", 0.9, 0.5)
 
 
-def test_comparison_view_reports_the_largest_gap_in_standard_errors(env):
-    desc = env.unwrapped.desc
+def test_comparison_view_reports_the_largest_gap_in_standard_errors():
+    desc = gym.make("FrozenLake-v1").unwrapped.desc
     nu = np.full(17, 1 / 17)
     nu_hat, stderr = nu + 0.01 * np.eye(17)[3], np.full(17, 0.004)
     fig = draw.comparison_view(desc, nu, nu_hat, stderr)
