@@ -6,7 +6,7 @@ greedy with respect to the old advantages (one policy-iteration step,
 pi_new = (1 - alpha) pi_old + alpha pi_target, the mixture of conservative policy
 iteration (Kakade and Langford 2002). Every number is exact (``trpo_lite.tabular``)
 except ``advantage_sums``, which plays pi_new in the real gymnasium environment.
-``trpo_lite.figures.advantage`` draws what ``values_at`` and ``performance_difference_at`` return.
+``values_at`` and ``performance_difference_at`` give what notebook 01's two slider figures show.
 
 Shapes: S states (16 cells + 1 absorbing), A = 4 actions, K mixing coefficients, B episodes.
 """

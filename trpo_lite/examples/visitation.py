@@ -2,9 +2,8 @@
 
 The MDP is FrozenLake-v1 4x4 (``frozen_lake.lake_mdp``): 16 cells plus the absorbing state
 (index 16) that every episode ends in. ``precompute`` walks the slider grids once, so a slider
-move only indexes arrays: ``visitation_at`` and ``surrogate_at`` pick what
-``trpo_lite.figures.visitation`` draws. ``sample_visitation`` estimates nu from episodes in the
-real environment.
+move only indexes arrays: ``visitation_at`` and ``surrogate_at`` pick what notebook 02's slider
+figures show. ``sample_visitation`` estimates nu from episodes in the real environment.
 
 Shapes: S states (17 here), A actions (4), E episodes.
 """
