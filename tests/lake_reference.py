@@ -36,13 +36,13 @@ def reference_q_v(gamma, pi, is_slippery=True):
     return R + gamma * P @ v, v
 
 
-def reference_gain(gamma, alpha):
+def reference_gain(gamma, kappa):
     """J(new) - J(old) for the running example; FrozenLake always starts in cell 0."""
     pi_old = np.full((N_CELLS, 4), 0.25)
     q_old, v_old = reference_q_v(gamma, pi_old)
     adv_old = q_old - v_old[:, None]
     first_best = [next(a for a in range(4) if row[a] >= row.max() - 1e-12) for row in adv_old]
-    pi_new = (1 - alpha) * pi_old + alpha * np.eye(4)[first_best]
+    pi_new = (1 - kappa) * pi_old + kappa * np.eye(4)[first_best]
     return reference_q_v(gamma, pi_new)[1][0] - v_old[0]
 
 

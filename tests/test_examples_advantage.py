@@ -10,7 +10,7 @@ from trpo_lite import tabular
 from trpo_lite.examples import advantage as ex
 
 GAMMAS = np.round(np.arange(0.80, 0.99 + 1e-9, 0.01), 2)  # the notebook's gamma slider
-ALPHAS = np.round(np.arange(0.0, 1.0 + 1e-9, 0.05), 2)  # the notebook's alpha slider
+KAPPAS = np.round(np.arange(0.0, 1.0 + 1e-9, 0.05), 2)  # the notebook's kappa slider
 
 
 @pytest.mark.parametrize("gamma", [0.8, 0.95, 0.99])
@@ -32,26 +32,26 @@ def test_running_example_policies(gamma):
     np.testing.assert_array_equal(pi_target[ends], pi_old[ends])
 
 
-def test_mix_moves_from_old_to_target_and_rejects_bad_alpha():
+def test_mix_moves_from_old_to_target_and_rejects_bad_kappa():
     _, pi_old, pi_target = ex.running_example(0.9)
     np.testing.assert_array_equal(ex.mix(pi_old, pi_target, 0.0), pi_old)
     np.testing.assert_array_equal(ex.mix(pi_old, pi_target, 1.0), pi_target)
     np.testing.assert_allclose(ex.mix(pi_old, pi_target, 0.3), 0.7 * pi_old + 0.3 * pi_target)
-    with pytest.raises(ValueError, match=r"alpha must lie in \[0, 1\]; got 1.5"):
+    with pytest.raises(ValueError, match=r"kappa must lie in \[0, 1\]; got 1.5"):
         ex.mix(pi_old, pi_target, 1.5)
 
 
 @pytest.mark.parametrize("gamma", GAMMAS)
 def test_curve_both_sides_of_e3_agree_with_the_reference(gamma):
     curve = ex.performance_difference_curve(gamma)
-    np.testing.assert_allclose(curve["alpha"], ALPHAS, atol=1e-12)
-    lhs_ref = [reference_gain(gamma, alpha) for alpha in curve["alpha"]]
+    np.testing.assert_allclose(curve["kappa"], KAPPAS, atol=1e-12)
+    lhs_ref = [reference_gain(gamma, kappa) for kappa in curve["kappa"]]
     np.testing.assert_allclose(curve["lhs"], lhs_ref, rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(curve["rhs"], curve["lhs"], rtol=1e-10, atol=1e-13)  # E3 = E4
     assert curve["lhs"][0] == pytest.approx(0.0, abs=1e-15)
     # Greedy w.r.t. A^old makes every summand of E4 non-negative: no mixture is worse than old.
     assert (curve["lhs"][1:] > 0).all()
-    # nu^old in place of nu^new: linear in alpha, and it matches the truth only to first order.
+    # nu^old in place of nu^new: linear in kappa, and it matches the truth only to first order.
     np.testing.assert_allclose(np.diff(curve["old_nu"], 2), 0.0, atol=1e-12)
     gap = curve["lhs"] - curve["old_nu"]
     assert 0 < abs(gap[1]) < abs(gap[2]) / 3
@@ -75,15 +75,15 @@ def test_values_at_gives_e2_at_the_best_action(gamma):
 
 
 @pytest.mark.parametrize("gamma", [0.8, 0.95, 0.99])
-@pytest.mark.parametrize("alpha", [0.0, 0.35, 1.0])
-def test_performance_difference_at_gives_both_sides_of_e3(gamma, alpha):
-    numbers = ex.performance_difference_at(gamma, alpha)
-    want = reference_gain(gamma, alpha)
+@pytest.mark.parametrize("kappa", [0.0, 0.35, 1.0])
+def test_performance_difference_at_gives_both_sides_of_e3(gamma, kappa):
+    numbers = ex.performance_difference_at(gamma, kappa)
+    want = reference_gain(gamma, kappa)
     assert numbers["lhs"] == pytest.approx(want, rel=1e-10, abs=1e-13)
     assert numbers["rhs"] == pytest.approx(want, rel=1e-10, abs=1e-13)
     assert numbers["rhs"] == numbers["gains"].sum()
     _, pi_old, pi_target = ex.running_example(gamma)
-    np.testing.assert_allclose(numbers["pi_new"], (1 - alpha) * pi_old + alpha * pi_target, atol=1e-15)
+    np.testing.assert_allclose(numbers["pi_new"], (1 - kappa) * pi_old + kappa * pi_target, atol=1e-15)
     assert numbers["curve"] is ex.performance_difference_curve(gamma)
 
 
@@ -110,13 +110,13 @@ def test_advantage_sums_telescope_exactly_on_a_deterministic_lake():
 
 
 def test_advantage_sums_estimate_e3_in_the_real_environment():
-    gamma, alpha, n = 0.9, 0.5, 2000
+    gamma, kappa, n = 0.9, 0.5, 2000
     mdp, pi_old, pi_target = ex.running_example(gamma)
-    pi_new = ex.mix(pi_old, pi_target, alpha)
+    pi_new = ex.mix(pi_old, pi_target, kappa)
     env = gym.make("FrozenLake-v1", max_episode_steps=200)  # gamma^200 < 1e-9: the cut-off is invisible
     sums = ex.advantage_sums(env, pi_new, tabular.advantages(mdp, pi_old), gamma, n, seed=0)
     se = sums.std(ddof=1) / np.sqrt(n)
-    assert abs(sums.mean() - reference_gain(gamma, alpha)) < 3 * se
+    assert abs(sums.mean() - reference_gain(gamma, kappa)) < 3 * se
     again = ex.advantage_sums(env, pi_new, tabular.advantages(mdp, pi_old), gamma, n, seed=0)
     np.testing.assert_array_equal(sums, again)  # one seed fixes the env and the actions
     other = ex.advantage_sums(env, pi_new, tabular.advantages(mdp, pi_old), gamma, n, seed=1)

@@ -42,18 +42,18 @@ def numpy_j_and_l(mdp, old, pi):
 def test_grids_are_the_slider_values(data, env):
     np.testing.assert_allclose(np.diff(data.gammas), 0.01, atol=1e-12)
     assert data.gammas[0] == 0.5 and data.gammas[-1] == 0.99
-    np.testing.assert_allclose(np.diff(data.alphas), 0.02, atol=1e-12)
-    assert data.alphas[0] == 0.0 and data.alphas[-1] == 1.0
+    np.testing.assert_allclose(np.diff(data.kappas), 0.02, atol=1e-12)
+    assert data.kappas[0] == 0.0 and data.kappas[-1] == 1.0
     np.testing.assert_array_equal(data.desc, env.unwrapped.desc)
 
 
 def test_precomputed_curves_match_explicit_solves(env, data):
     rng = np.random.default_rng(0)
     for _ in range(12):
-        p, g, k = rng.integers(2), rng.integers(len(data.gammas)), rng.integers(len(data.alphas))
+        p, g, k = rng.integers(2), rng.integers(len(data.gammas)), rng.integers(len(data.kappas))
         mdp = lake(env, data.gammas[g])
         old, new = path_policies(mdp, p)
-        pi = (1 - data.alphas[k]) * old + data.alphas[k] * new
+        pi = (1 - data.kappas[k]) * old + data.kappas[k] * new
         J, L = numpy_j_and_l(mdp, old, pi)
         assert data.J[p, g, k] == pytest.approx(J, abs=1e-12)
         assert data.L[p, g, k] == pytest.approx(L, abs=1e-12)
@@ -71,25 +71,25 @@ def test_old_visitation_matches_power_series_for_every_gamma(env, data):
 
 
 def test_gap_by_state_adds_up_to_j_minus_l_everywhere(data):
-    """E4 against E5: J - L = 1/(1 - gamma) sum_s (nu^alpha - nu^old)(s) sum_a pi_alpha A^old."""
+    """E4 against E5: J - L = 1/(1 - gamma) sum_s (nu^kappa - nu^old)(s) sum_a pi_kappa A^old."""
     np.testing.assert_allclose(data.gap_by_state.sum(-1), data.J - data.L, atol=1e-13)
-    assert np.abs(data.gap_by_state[:, :, 0]).max() == 0  # alpha = 0 is the old policy
+    assert np.abs(data.gap_by_state[:, :, 0]).max() == 0  # kappa = 0 is the old policy
 
 
 def test_surrogate_matches_j_in_value_and_slope_at_the_start_of_every_path(env, data):
-    """E5: L(pi_0) = J(pi_0) and dJ/dalpha = dL/dalpha at alpha = 0 (autograd through J)."""
+    """E5: L(pi_0) = J(pi_0) and dJ/dkappa = dL/dkappa at kappa = 0 (autograd through J)."""
     for g, gamma in enumerate(data.gammas):
         mdp = lake(env, gamma)
         for p in range(2):
             old, new = path_policies(mdp, p)
-            alpha = torch.zeros((), dtype=torch.float64, requires_grad=True)
-            pi = tabular.mixture(torch.as_tensor(old), torch.as_tensor(new), alpha)
-            (dJ,) = torch.autograd.grad(tabular.objective(mdp, pi), alpha)
+            kappa = torch.zeros((), dtype=torch.float64, requires_grad=True)
+            pi = tabular.mixture(torch.as_tensor(old), torch.as_tensor(new), kappa)
+            (dJ,) = torch.autograd.grad(tabular.objective(mdp, pi), kappa)
             L = data.L[p, g]
             assert data.J[p, g, 0] == pytest.approx(L[0], abs=1e-15)
-            # L is linear in alpha (pi_alpha enters it linearly), so its slope is one difference.
+            # L is linear in kappa (pi_kappa enters it linearly), so its slope is one difference.
             np.testing.assert_allclose(np.diff(L, 2), 0, atol=1e-13)
-            assert dJ.item() == pytest.approx((L[-1] - L[0]) / (data.alphas[-1] - data.alphas[0]), rel=1e-9)
+            assert dJ.item() == pytest.approx((L[-1] - L[0]) / (data.kappas[-1] - data.kappas[0]), rel=1e-9)
 
 
 def test_paths_tell_the_story_in_the_notebook(data):
@@ -98,8 +98,8 @@ def test_paths_tell_the_story_in_the_notebook(data):
     J, L = data.J, data.L
     assert (J[0, :, -1] > J[0, :, 0]).all() and (J[0, :, -1] > L[0, :, -1]).all()
     assert (L[1, :, -1] > J[1, :, 0]).all() and np.abs(J[1, :, -1]).max() < 1e-15
-    # Near the start the gap grows like alpha^2: on the greedy path gap / alpha^2 barely changes from
-    # alpha = 0.02 to 0.04. (On the flawed path its alpha^2 coefficient changes sign near gamma = 0.78.)
+    # Near the start the gap grows like kappa^2: on the greedy path gap / kappa^2 barely changes from
+    # kappa = 0.02 to 0.04. (On the flawed path its kappa^2 coefficient changes sign near gamma = 0.78.)
     gap = J[0, :, 1:3] - L[0, :, 1:3]
     ratio = (gap[:, 1] / 0.04**2) / (gap[:, 0] / 0.02**2)
     assert np.all(np.abs(ratio - 1) < 0.05)
@@ -130,16 +130,16 @@ def test_visitation_at_picks_nu_and_its_shares_at_gamma(env, data):
 
 
 def test_surrogate_at_picks_the_path_and_the_slider_values(env, data):
-    for p, gamma, alpha in [(0, 0.5, 0.0), (1, 0.73, 0.36), (0, 0.9, 1.0), (1, 0.99, 0.5)]:
-        numbers = ex.surrogate_at(data, ex.PATHS[p], gamma, alpha)
-        assert numbers["gamma"] == gamma and numbers["alpha"] == alpha
-        assert data.alphas[numbers["k"]] == alpha
+    for p, gamma, kappa in [(0, 0.5, 0.0), (1, 0.73, 0.36), (0, 0.9, 1.0), (1, 0.99, 0.5)]:
+        numbers = ex.surrogate_at(data, ex.PATHS[p], gamma, kappa)
+        assert numbers["gamma"] == gamma and numbers["kappa"] == kappa
+        assert data.kappas[numbers["k"]] == kappa
         mdp = lake(env, gamma)
         old, new = path_policies(mdp, p)
-        curve = [numpy_j_and_l(mdp, old, tabular.mixture(old, new, a)) for a in data.alphas]
+        curve = [numpy_j_and_l(mdp, old, tabular.mixture(old, new, a)) for a in data.kappas]
         np.testing.assert_allclose(numbers["J"], [j for j, _ in curve], atol=1e-12)
         np.testing.assert_allclose(numbers["L"], [l for _, l in curve], atol=1e-12)
-        pi = tabular.mixture(old, new, alpha)
+        pi = tabular.mixture(old, new, kappa)
         shift = tabular.visitation(mdp, pi) - tabular.visitation(mdp, old)
         share = shift * (pi * tabular.advantages(mdp, old)).sum(1) / (1 - gamma)
         np.testing.assert_allclose(numbers["gap_by_state"], share, atol=1e-12)
@@ -149,8 +149,8 @@ def test_slider_lookups_reject_values_off_the_sliders(data):
     off_gamma = r"gamma must be one of the precomputed values \(0\.5, 0\.51, .*, 0\.99\); got 0\.505"
     with pytest.raises(ValueError, match=off_gamma):
         ex.visitation_at(data, 0.505)
-    off_alpha = r"alpha must be one of the precomputed values \(0\.0, 0\.02, .*, 1\.0\); got 1\.5"
-    with pytest.raises(ValueError, match=off_alpha):
+    off_kappa = r"kappa must be one of the precomputed values \(0\.0, 0\.02, .*, 1\.0\); got 1\.5"
+    with pytest.raises(ValueError, match=off_kappa):
         ex.surrogate_at(data, ex.PATHS[0], 0.9, 1.5)
     with pytest.raises(ValueError, match=r"path must be one of \('greedy', .*\); got 'best'"):
         ex.surrogate_at(data, "best", 0.9, 0.5)

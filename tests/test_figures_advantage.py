@@ -2,18 +2,20 @@
 the reference built straight from gymnasium's table (``lake_reference``), and each view redraws one figure."""
 
 import gymnasium as gym
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from lake_reference import N_CELLS, reference_gain, reference_q_v
 from matplotlib.quiver import Quiver
 from redraw import assert_redraws_in_place
+from translated import marked_language, untranslated
 
 from trpo_lite.examples import advantage as ex
 from trpo_lite.figures import advantage as draw
 from trpo_lite.widgets import to_png
 
 GAMMAS = np.round(np.arange(0.80, 0.99 + 1e-9, 0.01), 2)  # the notebook's gamma slider
-ALPHAS = np.round(np.arange(0.0, 1.0 + 1e-9, 0.05), 2)  # the notebook's alpha slider
+KAPPAS = np.round(np.arange(0.0, 1.0 + 1e-9, 0.05), 2)  # the notebook's kappa slider
 ICE = 11  # S and the ten F cells of the 4x4 map: the cells that get arrows
 LEFT, DOWN, RIGHT, UP = range(4)
 
@@ -68,27 +70,27 @@ def test_values_view_arrows_point_where_the_best_action_moves(gamma):
 
 
 @pytest.mark.parametrize("gamma", [0.8, 0.9, 0.95, 0.99])
-@pytest.mark.parametrize("alpha", ALPHAS[::2])
-def test_performance_difference_view_shows_equal_sides(gamma, alpha):
-    ax_grid, ax_curve = draw.performance_difference_view(gamma, alpha).axes
-    want = reference_gain(gamma, alpha)
+@pytest.mark.parametrize("kappa", KAPPAS[::2])
+def test_performance_difference_view_shows_equal_sides(gamma, kappa):
+    ax_grid, ax_curve = draw.performance_difference_view(gamma, kappa).axes
+    want = reference_gain(gamma, kappa)
     # The grid's cells are E4's summands: they add up to J(new) - J(old).
     assert np.asarray(ax_grid.images[0].get_array()).sum() == pytest.approx(want, rel=1e-10, abs=1e-13)
     lhs_line, rhs_points, old_nu_line, star = ax_curve.lines
     np.testing.assert_allclose(rhs_points.get_ydata(), lhs_line.get_ydata(), rtol=1e-10, atol=1e-13)
-    assert star.get_xdata()[0] == alpha
+    assert star.get_xdata()[0] == kappa
     assert star.get_ydata()[0] == pytest.approx(want, rel=1e-10, abs=1e-13)
     low, high = ax_curve.get_ylim()
     assert low < min(lhs_line.get_ydata().min(), old_nu_line.get_ydata().min())
     assert high > lhs_line.get_ydata().max()
     # The colour scale starts at 0 (no term is negative) and ends at the largest term, but spans at least
-    # 1e-12: at alpha = 0 the terms are rounding noise around 0, and every cell shows the same colour.
+    # 1e-12: at kappa = 0 the terms are rounding noise around 0, and every cell shows the same colour.
     cells = np.asarray(ax_grid.images[0].get_array())
     assert (cells >= -1e-15).all()
     vmin, vmax = ax_grid.images[0].get_clim()
     assert vmin == 0.0 and vmax == max(cells.max(), 1e-12)
     assert vmax <= max(want, 1e-12) * (1 + 1e-10)  # non-negative terms: none exceeds their sum
-    if alpha == 0:
+    if kappa == 0:
         colours = ax_grid.images[0].to_rgba(ax_grid.images[0].get_array())
         assert len(np.unique(colours.reshape(-1, 4), axis=0)) == 1
 
@@ -99,11 +101,36 @@ def test_performance_difference_view_shows_equal_sides(gamma, alpha):
         (draw.values_view, {"gamma": 0.8}, {"gamma": 0.99}),
         (draw.values_view, {"gamma": 0.95}, {"gamma": 0.81}),
         (draw.values_view, {"gamma": 0.9}, {"gamma": 0.91}),
-        (draw.performance_difference_view, {"gamma": 0.8, "alpha": 0.0}, {"gamma": 0.99, "alpha": 1.0}),
-        (draw.performance_difference_view, {"gamma": 0.95, "alpha": 0.5}, {"gamma": 0.95, "alpha": 0.55}),
-        (draw.performance_difference_view, {"gamma": 0.9, "alpha": 1.0}, {"gamma": 0.85, "alpha": 1.0}),
-        (draw.performance_difference_view, {"gamma": 0.99, "alpha": 0.25}, {"gamma": 0.8, "alpha": 0.75}),
+        (draw.performance_difference_view, {"gamma": 0.8, "kappa": 0.0}, {"gamma": 0.99, "kappa": 1.0}),
+        (draw.performance_difference_view, {"gamma": 0.95, "kappa": 0.5}, {"gamma": 0.95, "kappa": 0.55}),
+        (draw.performance_difference_view, {"gamma": 0.9, "kappa": 1.0}, {"gamma": 0.85, "kappa": 1.0}),
+        (draw.performance_difference_view, {"gamma": 0.99, "kappa": 0.25}, {"gamma": 0.8, "kappa": 0.75}),
     ],
 )
 def test_redraw_depends_only_on_the_arguments(view, a, b):
     assert_redraws_in_place(view, tuple(a.values()), tuple(b.values()))
+
+
+def test_advantage_sums_view_draws_the_sums_and_their_running_mean():
+    sums = np.random.default_rng(0).normal(0.05, 0.2, size=400)
+    fig = draw.advantage_sums_view(sums, exact=0.05, gamma=0.95, kappa=0.5)
+    try:
+        ax_hist, ax_mean = fig.axes
+        assert sum(patch.get_height() for patch in ax_hist.patches) == len(sums)
+        running = ax_mean.lines[0].get_ydata()
+        np.testing.assert_allclose(running, np.cumsum(sums) / np.arange(1, 401))
+        assert "0.0500" in ax_hist.get_legend().get_texts()[0].get_text()
+    finally:
+        plt.close(fig)
+
+
+def test_every_text_a_reader_sees_goes_through_tr(monkeypatch):
+    english = draw.values_view(0.9)
+    with marked_language(monkeypatch):
+        figures = [draw.values_view(0.9), draw.performance_difference_view(0.9, 0.5),
+                   draw.advantage_sums_view(np.linspace(0, 1, 50), 0.5, 0.9, 0.5)]
+        for fig in figures:
+            assert untranslated(fig) == []
+        assert figures[0] is not english  # each language has its own figure
+    plt.close(figures[-1])
+    assert draw.values_view(0.9) is english

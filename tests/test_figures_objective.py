@@ -4,6 +4,7 @@ redrawn in place."""
 import numpy as np
 import pytest
 from redraw import assert_redraws_in_place
+from translated import marked_language, untranslated
 
 from trpo_lite.examples import objective as ex
 from trpo_lite.figures import objective as fig_objective
@@ -45,3 +46,10 @@ def test_objective_view_rejects_values_off_the_sliders():
     # The checks are examples.objective.objective_numbers' (tested there for every argument).
     with pytest.raises(ValueError, match=r"gamma must be one of the precomputed values .*; got 0.955"):
         fig_objective.objective_view(gamma=0.955)
+
+
+def test_every_text_a_reader_sees_goes_through_tr(monkeypatch):
+    with marked_language(monkeypatch):
+        fig = fig_objective.objective_view("uniform", 0.9, 100)
+        assert untranslated(fig) == []
+        assert "«uniform»" in fig._suptitle.get_text()  # the policy's name too

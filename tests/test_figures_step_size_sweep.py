@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from redraw import assert_redraws_in_place
+from translated import marked_language, untranslated
 
 from trpo_lite.examples import step_size_sweep as ex
 from trpo_lite.figures import step_size_sweep as fig_sweep
@@ -56,3 +57,11 @@ def test_sweep_summary_draws_final_returns_and_first_kls(sweep):
         np.testing.assert_allclose(fit.get_ydata(), sizes**2 * ex.kl_scale(sizes, kl)[0])
     finally:
         plt.close(fig)
+
+
+def test_every_text_a_reader_sees_goes_through_tr(monkeypatch):
+    with marked_language(monkeypatch):
+        figures = [fig_sweep.step_size_view(1.0), fig_sweep.sweep_summary()]
+        for fig in figures:
+            assert untranslated(fig) == []
+    plt.close(figures[-1])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from lake_reference import path_policies
 from redraw import assert_redraws_in_place
+from translated import marked_language, untranslated
 
 from trpo_lite import tabular
 from trpo_lite.examples import visitation as ex
@@ -33,16 +34,16 @@ def test_visitation_view_draws_the_exact_visitation_for_every_gamma(data):
         plt.close(fig)
 
 
-def test_surrogate_view_marks_j_and_l_at_alpha(data):
-    cases = [(g % 2, float(gamma), float(data.alphas[(7 * g) % len(data.alphas)])) for g, gamma in
+def test_surrogate_view_marks_j_and_l_at_kappa(data):
+    cases = [(g % 2, float(gamma), float(data.kappas[(7 * g) % len(data.kappas)])) for g, gamma in
              enumerate(data.gammas)]
-    cases += [(k % 2, 0.9, float(alpha)) for k, alpha in enumerate(data.alphas)]
-    for p, gamma, alpha in cases:
+    cases += [(k % 2, 0.9, float(kappa)) for k, kappa in enumerate(data.kappas)]
+    for p, gamma, kappa in cases:
         mdp = lake_mdp(gamma)
         old, new = path_policies(mdp, p)
-        pi = tabular.mixture(old, new, alpha)
+        pi = tabular.mixture(old, new, kappa)
         J, L = tabular.objective(mdp, pi), tabular.surrogate(mdp, old, pi)
-        fig = draw.surrogate_view(data, ex.PATHS[p], gamma, alpha)
+        fig = draw.surrogate_view(data, ex.PATHS[p], gamma, kappa)
         curves, grid = fig.axes
         gap_segment, j_marker, l_marker = curves.lines[-3:]
         assert j_marker.get_ydata()[0] == pytest.approx(J, abs=1e-12)
@@ -78,7 +79,7 @@ def test_a_redraw_depends_only_on_the_arguments(data, name, a, b):
 def test_views_reject_values_off_the_sliders(data):
     with pytest.raises(ValueError, match=r"gamma must be one of the precomputed values .*; got 0\.505"):
         draw.visitation_view(data, 0.505)
-    with pytest.raises(ValueError, match=r"alpha must be one of the precomputed values .*; got 1\.5"):
+    with pytest.raises(ValueError, match=r"kappa must be one of the precomputed values .*; got 1\.5"):
         draw.surrogate_view(data, ex.PATHS[0], 0.9, 1.5)
     with pytest.raises(ValueError, match="path must be one of"):
         draw.surrogate_view(data, "best", 0.9, 0.5)
@@ -92,3 +93,13 @@ def test_comparison_view_reports_the_largest_gap_in_standard_errors():
     assert "largest gap: 2.5 standard errors" in fig.get_suptitle()
     np.testing.assert_allclose(fig.axes[1].images[0].get_array(), nu_hat[:16].reshape(4, 4))
     plt.close(fig)
+
+
+def test_every_text_a_reader_sees_goes_through_tr(monkeypatch, data):
+    desc = gym.make("FrozenLake-v1").unwrapped.desc
+    with marked_language(monkeypatch):
+        figures = [draw.visitation_view(data, 0.9), draw.surrogate_view(data, ex.PATHS[1], 0.9, 0.5),
+                   draw.comparison_view(desc, np.full(17, 1 / 17), np.full(17, 1 / 17), np.full(17, 0.01))]
+        for fig in figures:
+            assert untranslated(fig) == []
+    plt.close(figures[-1])

@@ -103,10 +103,10 @@ class FiniteMDP:
         return rng.dirichlet(np.full(self.n_actions, concentration), size=self.n_states)
 
 
-def mixture(pi_old, pi_new, alpha):
-    """pi_alpha = (1 - alpha) pi_old + alpha pi_new, [S, A]: the straight path from old (alpha = 0)
-    to new (alpha = 1). Numpy or torch; alpha may be a tensor that requires grad."""
-    return (1 - alpha) * pi_old + alpha * pi_new
+def mixture(pi_old, pi_new, kappa):
+    """pi_kappa = (1 - kappa) pi_old + kappa pi_new, [S, A]: the straight path from old (kappa = 0)
+    to new (kappa = 1). Numpy or torch; kappa may be a tensor that requires grad."""
+    return (1 - kappa) * pi_old + kappa * pi_new
 
 
 def _as_policy(mdp: FiniteMDP, pi, name: str) -> torch.Tensor:

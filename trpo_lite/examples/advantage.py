@@ -3,7 +3,7 @@
 The running example: the old policy is the uniform random walker; the target is
 greedy with respect to the old advantages (one policy-iteration step,
 ``tabular.greedy_policy``); the new policy mixes them,
-pi_new = (1 - alpha) pi_old + alpha pi_target, the mixture of conservative policy
+pi_new = (1 - kappa) pi_old + kappa pi_target, the mixture of conservative policy
 iteration (Kakade and Langford 2002). Every number is exact (``trpo_lite.tabular``)
 except ``advantage_sums``, which plays pi_new in the real gymnasium environment.
 ``values_at`` and ``performance_difference_at`` give what notebook 01's two slider figures show.
@@ -22,7 +22,7 @@ from trpo_lite._validate import check_distributions, check_shape, check_unit_int
 from trpo_lite.examples.frozen_lake import lake_mdp, sample_episodes, tabular_policy
 from trpo_lite.tabular import FiniteMDP
 
-ALPHAS = np.linspace(0.0, 1.0, 21)  # the curve's mixing coefficients (the alpha slider's values)
+KAPPAS = np.linspace(0.0, 1.0, 21)  # the curve's mixing coefficients (the kappa slider's values)
 
 
 def running_example(gamma: float) -> tuple[FiniteMDP, np.ndarray, np.ndarray]:
@@ -41,10 +41,10 @@ def running_example(gamma: float) -> tuple[FiniteMDP, np.ndarray, np.ndarray]:
     return mdp, pi_old, tabular.greedy_policy(mdp, pi_old)
 
 
-def mix(pi_old, pi_target, alpha: float) -> np.ndarray:
-    """pi_new = (1 - alpha) pi_old + alpha pi_target, [S, A]: alpha in [0, 1] sets how far new moves."""
-    alpha = check_unit_interval("alpha", alpha)
-    return tabular.mixture(np.asarray(pi_old, dtype=float), np.asarray(pi_target, dtype=float), alpha)
+def mix(pi_old, pi_target, kappa: float) -> np.ndarray:
+    """pi_new = (1 - kappa) pi_old + kappa pi_target, [S, A]: kappa in [0, 1] sets how far new moves."""
+    kappa = check_unit_interval("kappa", kappa)
+    return tabular.mixture(np.asarray(pi_old, dtype=float), np.asarray(pi_target, dtype=float), kappa)
 
 
 def gain_per_state(mdp: FiniteMDP, pi_old, pi_new) -> np.ndarray:
@@ -59,26 +59,26 @@ def gain_per_state(mdp: FiniteMDP, pi_old, pi_new) -> np.ndarray:
 
 @lru_cache(maxsize=128)
 def performance_difference_curve(gamma: float) -> dict[str, np.ndarray]:
-    """Both sides of E3 along the mixing path alpha in ALPHAS, and the same sum weighted by nu^old (E5).
+    """Both sides of E3 along the mixing path kappa in KAPPAS, and the same sum weighted by nu^old (E5).
 
-    Cached per gamma (the arrays are read-only), so moving only the alpha slider costs no solves.
+    Cached per gamma (the arrays are read-only), so moving only the kappa slider costs no solves.
 
     Returns:
-        dict of [K] arrays: ``alpha``; ``lhs`` = J(new) - J(old) (E1); ``rhs`` = the
+        dict of [K] arrays: ``kappa``; ``lhs`` = J(new) - J(old) (E1); ``rhs`` = the
         E4 sum (must equal lhs); ``old_nu`` = L_old(new) - J(old), the E4 sum with the
         old policy's visitation in place of the new one's (the surrogate, notebook 02).
     """
     mdp, pi_old, pi_target = running_example(gamma)
     j_old = tabular.objective(mdp, pi_old)
     rows = []
-    for alpha in ALPHAS:
-        pi_new = mix(pi_old, pi_target, alpha)
+    for kappa in KAPPAS:
+        pi_new = mix(pi_old, pi_target, kappa)
         rows.append((
             tabular.objective(mdp, pi_new) - j_old,
             gain_per_state(mdp, pi_old, pi_new).sum(),
             tabular.surrogate(mdp, pi_old, pi_new) - j_old,
         ))
-    curve = dict(zip(["lhs", "rhs", "old_nu"], np.array(rows).T, strict=True), alpha=ALPHAS.copy())
+    curve = dict(zip(["lhs", "rhs", "old_nu"], np.array(rows).T, strict=True), kappa=KAPPAS.copy())
     for values in curve.values():
         values.flags.writeable = False
     return curve
@@ -97,15 +97,15 @@ def values_at(gamma: float) -> dict[str, np.ndarray]:
     return {"v": v, "q_best": q_best, "a_best": q_best - v, "pi_target": pi_target}
 
 
-def performance_difference_at(gamma: float, alpha: float) -> dict:
-    """Both sides of E3 for pi_new = (1 - alpha) uniform + alpha greedy, per state and along alpha.
+def performance_difference_at(gamma: float, kappa: float) -> dict:
+    """Both sides of E3 for pi_new = (1 - kappa) uniform + kappa greedy, per state and along kappa.
 
     Returns:
         dict: ``gains`` [S] E4's summands (``gain_per_state``); ``pi_new`` [S, A]; ``lhs`` = J(new) - J(old)
         and ``rhs`` = the sum of gains (floats, equal by E3); ``curve``, ``performance_difference_curve``.
     """
     mdp, pi_old, pi_target = running_example(gamma)
-    pi_new = mix(pi_old, pi_target, alpha)
+    pi_new = mix(pi_old, pi_target, kappa)
     gains = gain_per_state(mdp, pi_old, pi_new)
     lhs = tabular.objective(mdp, pi_new) - tabular.objective(mdp, pi_old)
     return {"gains": gains, "pi_new": pi_new, "lhs": lhs, "rhs": gains.sum(),

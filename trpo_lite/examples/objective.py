@@ -47,6 +47,16 @@ def mc_estimate(returns: np.ndarray) -> tuple[float, float]:
     return float(returns.mean()), float(se)
 
 
+def running_mean(samples: np.ndarray, width: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of the first b samples, b = 1..B, and width standard errors of a b-sample mean, both [B].
+
+    The standard error uses sigma_hat from all B samples (sigma_hat / sqrt(b)): the band a running
+    mean stays inside, around the value it estimates, with its width shrinking like 1 / sqrt(b).
+    """
+    b = np.arange(1, len(samples) + 1)
+    return np.cumsum(samples) / b, width * samples.std(ddof=1) / np.sqrt(b)
+
+
 def lake_policies(gamma: float = 0.99) -> tuple[FiniteMDP, dict[str, np.ndarray]]:
     """FrozenLake-v1 as an exact MDP, and two policies [S, A]: 'uniform', and 'greedy' (policy iteration
     with ``tabular.greedy_policy``: deterministic wherever the action matters)."""
@@ -94,6 +104,6 @@ def objective_numbers(policy: str = "greedy", gamma: float = 0.95, n_episodes: i
     k = grid_index("gamma", gamma, GAMMAS)
     returns = table[policy]["returns"][:, :n_episodes]
     means, ses = np.array([mc_estimate(r) for r in returns]).T
-    b = np.arange(1, n_episodes + 1)
-    return {"k": k, "exact": table[policy]["exact"], "means": means, "ses": ses,
-            "running": np.cumsum(returns[k]) / b, "band": 3 * ses[k] * np.sqrt(n_episodes / b)}
+    running, band = running_mean(returns[k])
+    return {"k": k, "exact": table[policy]["exact"], "means": means, "ses": ses, "running": running,
+            "band": band}

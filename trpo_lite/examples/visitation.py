@@ -17,8 +17,9 @@ from trpo_lite._validate import grid_index
 from trpo_lite.examples.frozen_lake import lake_map, lake_mdp, sample_episodes, tabular_policy
 
 GAMMAS = np.round(0.5 + 0.01 * np.arange(50), 2)  # the gamma slider: 0.50, 0.51, ..., 0.99
-ALPHAS = np.round(np.linspace(0.0, 1.0, 51), 2)  # the alpha slider: 0.00, 0.02, ..., 1.00
+KAPPAS = np.round(np.linspace(0.0, 1.0, 51), 2)  # the kappa slider: 0.00, 0.02, ..., 1.00
 BESIDE_GOAL, LEFT = 14, 0  # FrozenLake 4x4: the one cell the goal is reached from; action "left"
+# Names a reader sees (English; the figures and the notebook translate them with trpo_lite.tr):
 PATHS = ("greedy", "greedy, but steps left beside the goal")
 SHARES = ("start cell S", "rest of the grid", "episode over (absorbing state)")  # where nu's mass sits
 
@@ -46,27 +47,27 @@ class VisitationData:
     """The numbers of notebook 02's slider views, computed once over the slider grids for the uniform
     old policy.
 
-    Index order [path, gamma, alpha, state]; paths as in ``PATHS``.
+    Index order [path, gamma, kappa, state]; paths as in ``PATHS``.
     """
 
     desc: np.ndarray  # [rows, cols] the map (``frozen_lake.lake_map``)
     gammas: np.ndarray  # the gamma slider values
-    alphas: np.ndarray  # the alpha slider values
+    kappas: np.ndarray  # the kappa slider values
     nu_old: np.ndarray  # [len(gammas), S] nu of pi_old (E4)
-    J: np.ndarray  # [len(PATHS), len(gammas), len(alphas)] J(pi_alpha) (E1)
-    L: np.ndarray  # same shape: L_old(pi_alpha) (E5)
-    gap_by_state: np.ndarray  # [len(PATHS), len(gammas), len(alphas), S] each state's share of J - L
+    J: np.ndarray  # [len(PATHS), len(gammas), len(kappas)] J(pi_kappa) (E1)
+    L: np.ndarray  # same shape: L_old(pi_kappa) (E5)
+    gap_by_state: np.ndarray  # [len(PATHS), len(gammas), len(kappas), S] each state's share of J - L
 
 
-def precompute(gammas=GAMMAS, alphas=ALPHAS) -> VisitationData:
+def precompute(gammas=GAMMAS, kappas=KAPPAS) -> VisitationData:
     """J, L and the gap's sources along both paths from the uniform policy, for every slider value.
 
     J and L differ only in the visitation (E4 against E5), so
-    J - L = 1/(1 - gamma) sum_s (nu^alpha(s) - nu^old(s)) sum_a pi_alpha(a|s) A^old(s, a);
+    J - L = 1/(1 - gamma) sum_s (nu^kappa(s) - nu^old(s)) sum_a pi_kappa(a|s) A^old(s, a);
     ``gap_by_state`` holds the terms of that sum.
     """
     base = lake_mdp(float(gammas[0]))
-    shape = (len(PATHS), len(gammas), len(alphas))
+    shape = (len(PATHS), len(gammas), len(kappas))
     J, L, gap_by_state = np.zeros(shape), np.zeros(shape), np.zeros(shape + (base.n_states,))
     nu_old = np.zeros((len(gammas), base.n_states))
     pi_old = base.uniform_policy()
@@ -76,14 +77,14 @@ def precompute(gammas=GAMMAS, alphas=ALPHAS) -> VisitationData:
         A_old = tabular.advantages(mdp, pi_old)
         for p, step in enumerate((tabular.greedy_policy, flawed_step)):
             pi_new = step(mdp, pi_old)
-            for k, alpha in enumerate(alphas):
-                pi_alpha = tabular.mixture(pi_old, pi_new, alpha)
-                J[p, g, k] = tabular.objective(mdp, pi_alpha)
-                L[p, g, k] = tabular.surrogate(mdp, pi_old, pi_alpha)
-                shift = tabular.visitation(mdp, pi_alpha) - nu_old[g]
-                gap_by_state[p, g, k] = shift * (pi_alpha * A_old).sum(1) / (1 - gamma)
+            for k, kappa in enumerate(kappas):
+                pi_kappa = tabular.mixture(pi_old, pi_new, kappa)
+                J[p, g, k] = tabular.objective(mdp, pi_kappa)
+                L[p, g, k] = tabular.surrogate(mdp, pi_old, pi_kappa)
+                shift = tabular.visitation(mdp, pi_kappa) - nu_old[g]
+                gap_by_state[p, g, k] = shift * (pi_kappa * A_old).sum(1) / (1 - gamma)
     desc = np.asarray(lake_map())
-    return VisitationData(desc, np.asarray(gammas), np.asarray(alphas), nu_old, J, L, gap_by_state)
+    return VisitationData(desc, np.asarray(gammas), np.asarray(kappas), nu_old, J, L, gap_by_state)
 
 
 def visitation_at(data: VisitationData, gamma: float) -> dict:
@@ -101,19 +102,19 @@ def visitation_at(data: VisitationData, gamma: float) -> dict:
     return {"gamma": data.gammas[g], "nu": nu[g], "shares": shares, "shares_now": shares[:, g]}
 
 
-def surrogate_at(data: VisitationData, path: str, gamma: float, alpha: float) -> dict:
-    """What the surrogate view shows for a path of ``PATHS`` and slider values gamma, alpha (a ValueError
+def surrogate_at(data: VisitationData, path: str, gamma: float, kappa: float) -> dict:
+    """What the surrogate view shows for a path of ``PATHS`` and slider values gamma, kappa (a ValueError
     names any other value).
 
     Returns:
-        dict: ``gamma``, ``alpha`` the grids' values; ``J``, ``L`` [len(alphas)] along the path (E1, E5);
-        ``k`` alpha's index; ``gap_by_state`` [S] each state's share of J - L at alpha.
+        dict: ``gamma``, ``kappa`` the grids' values; ``J``, ``L`` [len(kappas)] along the path (E1, E5);
+        ``k`` kappa's index; ``gap_by_state`` [S] each state's share of J - L at kappa.
     """
     if path not in PATHS:
         raise ValueError(f"path must be one of {PATHS}; got {path!r}")
     p = PATHS.index(path)
-    g, k = grid_index("gamma", gamma, data.gammas), grid_index("alpha", alpha, data.alphas)
-    return {"gamma": data.gammas[g], "alpha": data.alphas[k], "J": data.J[p, g], "L": data.L[p, g], "k": k,
+    g, k = grid_index("gamma", gamma, data.gammas), grid_index("kappa", kappa, data.kappas)
+    return {"gamma": data.gammas[g], "kappa": data.kappas[k], "J": data.J[p, g], "L": data.L[p, g], "k": k,
             "gap_by_state": data.gap_by_state[p, g, k]}
 
 

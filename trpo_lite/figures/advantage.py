@@ -11,13 +11,16 @@ Shapes: S states (16 cells + 1 absorbing), A = 4 actions.
 from dataclasses import dataclass
 from functools import cache
 
+import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
 from trpo_lite.examples import advantage as ex
 from trpo_lite.examples.frozen_lake import N_CELLS, lake_map
+from trpo_lite.examples.objective import running_mean
 from trpo_lite.figures.grid import GridHeatmap, PolicyArrows
 from trpo_lite.figures.style import padded_limits, plain_ticks, static_figure
+from trpo_lite.language import language, tr
 
 ARROW_COLOR = "orangered"  # apart from the cells' white and black numbers
 
@@ -49,18 +52,17 @@ class _Grid:
         self.arrows.update(_ice_only(pi, lake_map()))
 
 
-VALUES_TITLES = ("V(s): average over actions", "Q(s, a*): take a*, then follow π",
-                 "A(s, a*) = Q(s, a*) − V(s)  (E2)")
-
-
 @cache
-def _values_figure() -> dict:
-    """The figure of ``values_view``: a grid per title of VALUES_TITLES, and the suptitle."""
+def _values_figure(lang: str) -> dict:
+    """The figure of ``values_view`` (one per language): grids of V, Q(s, a*) and A(s, a*), and the
+    suptitle."""
     fig = static_figure((15, 5.2))
     # Fixed margins, not tight_layout: measuring every label would cost the slider its 100 ms.
     axes = fig.subplots(1, 3, gridspec_kw={"left": 0.01, "right": 0.99, "top": 0.84, "bottom": 0.02,
                                            "wspace": 0.05})
-    grids = [_Grid.on(ax, title, fmt="{:.3f}") for ax, title in zip(axes, VALUES_TITLES, strict=True)]
+    titles = (tr("V(s): average over actions"), tr("Q(s, a*): take a*, then follow π"),
+              tr("A(s, a*) = Q(s, a*) − V(s)  (E2)"))
+    grids = [_Grid.on(ax, title, fmt="{:.3f}") for ax, title in zip(axes, titles, strict=True)]
     return {"fig": fig, "grids": grids, "suptitle": fig.suptitle("")}
 
 
@@ -71,34 +73,35 @@ def values_view(gamma: float = 0.95) -> Figure:
     Returns the same Figure on every call, redrawn for gamma.
     """
     numbers = ex.values_at(gamma)
-    panels = (numbers["v"], numbers["q_best"], numbers["a_best"])  # in the order of VALUES_TITLES
+    panels = (numbers["v"], numbers["q_best"], numbers["a_best"])  # in the order of the titles
     # V and Q share a colour scale so that the cells can be compared by eye.
     top = max(numbers["q_best"][:N_CELLS].max(), 1e-12)
-    art = _values_figure()
+    art = _values_figure(language())
     for grid, values, vmax in zip(art["grids"], panels, (top, top, None), strict=True):
         grid.update(values, numbers["pi_target"], vmin=0.0 if vmax else None, vmax=vmax)
-    art["suptitle"].set_text(f"Uniform policy on FrozenLake-v1, γ = {gamma:.2f}; "
-                             "arrows: a* = argmax_a A(s, a)")
+    art["suptitle"].set_text(tr("Uniform policy on FrozenLake-v1, γ = {gamma:.2f}; "
+                                "arrows: a* = argmax_a A(s, a)", gamma=gamma))
     return art["fig"]
 
 
-SHARE_TITLE = "each state's share of the right side (E4):\nν_new(s) Σ_a π_new(a|s) A_old(s, a) / (1 − γ)"
-
-
 @cache
-def _performance_difference_figure() -> dict:
-    """The figure of ``performance_difference_view``: the grid of E4's terms, and the curves along alpha."""
+def _performance_difference_figure(lang: str) -> dict:
+    """The figure of ``performance_difference_view`` (one per language): the grid of E4's terms, and the
+    curves along kappa."""
     fig = static_figure((15, 5.6))
     ax_grid, ax_curve = fig.subplots(1, 2, gridspec_kw={
         "width_ratios": [1, 1.5], "left": 0.01, "right": 0.98, "top": 0.86, "bottom": 0.13, "wspace": 0.12})
-    art = {"fig": fig, "grid": _Grid.on(ax_grid, SHARE_TITLE, fmt="{:.4f}"), "curve": ax_curve}
-    (art["lhs"],) = ax_curve.plot([], [], color="C0", label="left (E3): J(new) − J(old)")
+    share_title = tr("each state's share of the right side (E4):\n"
+                     "ν_new(s) Σ_a π_new(a|s) A_old(s, a) / (1 − γ)")
+    art = {"fig": fig, "grid": _Grid.on(ax_grid, share_title, fmt="{:.4f}"), "curve": ax_curve}
+    (art["lhs"],) = ax_curve.plot([], [], color="C0", label=tr("left (E3): J(new) − J(old)"))
     (art["rhs"],) = ax_curve.plot([], [], "o", color="C1", ms=6,
-                                  label="right (E4): 1/(1 − γ) E[A_old], s ~ ν_new, a ~ π_new")
+                                  label=tr("right (E4): 1/(1 − γ) E[A_old], s ~ ν_new, a ~ π_new"))
     (art["old_nu"],) = ax_curve.plot([], [], "--", color="gray",
-                                     label="same sum with ν_old: not E3 (notebook 02)")
-    (art["star"],) = ax_curve.plot([], [], "*", color="C3", ms=18, label="α")
-    ax_curve.set(xlabel="α  in  π_new = (1 − α) π_old + α π_greedy", ylabel="change in J", xlim=(-0.05, 1.05))
+                                     label=tr("same sum with ν_old: not E3 (notebook 02)"))
+    (art["star"],) = ax_curve.plot([], [], "*", color="C3", ms=18, label="κ")
+    ax_curve.set(xlabel=tr("κ  in  π_new = (1 − κ) π_old + κ π_greedy"), ylabel=tr("change in J"),
+                 xlim=(-0.05, 1.05))
     # Few ticks, plain-text labels: tick labels are a large part of the drawing time.
     plain_ticks(ax_curve.xaxis, np.linspace(0.0, 1.0, 6))
     plain_ticks(ax_curve.yaxis, most=5)
@@ -107,23 +110,49 @@ def _performance_difference_figure() -> dict:
     return art
 
 
-def performance_difference_view(gamma: float = 0.95, alpha: float = 0.5) -> Figure:
-    """Both sides of E3 for pi_new = (1 - alpha) uniform + alpha greedy: per state, and along alpha
+def performance_difference_view(gamma: float = 0.95, kappa: float = 0.5) -> Figure:
+    """Both sides of E3 for pi_new = (1 - kappa) uniform + kappa greedy: per state, and along kappa
     (``examples.advantage.performance_difference_at``).
 
-    Returns the same Figure on every call, redrawn for gamma and alpha.
+    Returns the same Figure on every call, redrawn for gamma and kappa.
     """
-    numbers = ex.performance_difference_at(gamma, alpha)
+    numbers = ex.performance_difference_at(gamma, kappa)
     gains, right, curve = numbers["gains"], numbers["rhs"], numbers["curve"]
-    art = _performance_difference_figure()
-    # Every term is >= 0 (pi_target is greedy for A_old): a scale from 0, so that at alpha = 0, where
+    art = _performance_difference_figure(language())
+    # Every term is >= 0 (pi_target is greedy for A_old): a scale from 0, so that at kappa = 0, where
     # all are 0 up to rounding, the cells share one colour instead of spreading 1e-18 over the colour map.
     art["grid"].update(gains, numbers["pi_new"], vmin=0.0, vmax=max(gains.max(), 1e-12))
     for key in ("lhs", "rhs", "old_nu"):
-        art[key].set_data(curve["alpha"], curve[key])
-    art["star"].set_data([alpha], [right])
-    art["star_label"].set_text(f"α = {alpha:.2f}")
-    art["title"].set_text(f"γ = {gamma:.2f}, α = {alpha:.2f}:  left {numbers['lhs']:.5f},  right {right:.5f}")
+        art[key].set_data(curve["kappa"], curve[key])
+    art["star"].set_data([kappa], [right])
+    art["star_label"].set_text(tr("κ = {kappa:.2f}", kappa=kappa))
+    art["title"].set_text(tr("γ = {gamma:.2f}, κ = {kappa:.2f}:  left {left:.5f},  right {right:.5f}",
+                             gamma=gamma, kappa=kappa, left=numbers["lhs"], right=right))
     curves = [curve["lhs"], curve["rhs"], curve["old_nu"], [right]]
     art["curve"].set_ylim(padded_limits(np.concatenate(curves)))
     return art["fig"]
+
+
+def advantage_sums_view(sums, exact: float, gamma: float, kappa: float) -> plt.Figure:
+    """E3 by Monte Carlo: one episode's sum_t gamma^t A_old(s_t, a_t) is a noisy draw (histogram of sums
+    [B], from ``examples.advantage.advantage_sums``); their running mean settles on the exact
+    J(new) - J(old) inside 3 standard errors."""
+    sums = np.asarray(sums, dtype=float)
+    running, band = running_mean(sums)
+    b = np.arange(1, len(sums) + 1)
+    fig, (ax_hist, ax_mean) = plt.subplots(1, 2, figsize=(14, 4.8))
+    ax_hist.hist(sums, bins=60, color="C0")
+    ax_hist.axvline(exact, color="C3", label=tr("exact J(new) − J(old) = {exact:.4f}", exact=exact))
+    ax_hist.set(xlabel=tr("Σ_t γ^t A_old(s_t, a_t) in one episode"), ylabel=tr("episodes"),
+                title=tr("one episode: a noisy draw"), yscale="log")
+    ax_hist.legend()
+    ax_mean.plot(b, running, label=tr("running mean"))
+    ax_mean.fill_between(b, exact - band, exact + band, color="C3", alpha=0.15,
+                         label=tr("exact ± 3 s.e. of a B-episode mean"))
+    ax_mean.axhline(exact, color="C3")
+    ax_mean.set(xlabel=tr("episodes B"), ylabel=tr("mean of the sums"), xscale="log",
+                title=tr("the mean settles on E3's value (κ = {kappa:.2f}, γ = {gamma:.2f})", kappa=kappa,
+                         gamma=gamma))
+    ax_mean.legend()
+    fig.tight_layout()
+    return fig

@@ -13,25 +13,28 @@ from matplotlib.figure import Figure
 
 from trpo_lite.examples.objective import GAMMAS, objective_numbers
 from trpo_lite.figures.style import padded_limits, plain_ticks, static_figure
+from trpo_lite.language import language, tr
 
 
 @cache
-def _objective_figure() -> dict:
-    """The figure of ``objective_view`` and the artists it moves, built once with placeholder data."""
+def _objective_figure(lang: str) -> dict:
+    """The figure of ``objective_view`` and the artists it moves, built once per language with placeholder
+    data."""
     fig = static_figure((15, 5))
     ax_run, ax_gamma = fig.subplots(1, 2, gridspec_kw={
         "left": 0.06, "right": 0.98, "top": 0.85, "bottom": 0.13, "wspace": 0.2})
     art = {"fig": fig, "run": ax_run, "gamma": ax_gamma, "suptitle": fig.suptitle("")}
-    art["band"] = ax_run.fill_between([1, 2], 0, 0, color="C3", alpha=0.15, label="exact J ± 3 s.e.")
-    art["exact"] = ax_run.axhline(0, color="C3", label="exact J = V(s0)")
-    (art["running"],) = ax_run.plot([], [], color="C0", label="mean of the first b returns G_0")
-    ax_run.set(xlabel="episodes b", ylabel="estimate of J", xscale="log")
+    art["band"] = ax_run.fill_between([1, 2], 0, 0, color="C3", alpha=0.15, label=tr("exact J ± 3 s.e."))
+    art["exact"] = ax_run.axhline(0, color="C3", label=tr("exact J = V(s0)"))
+    (art["running"],) = ax_run.plot([], [], color="C0", label=tr("mean of the first b returns G_0"))
+    ax_run.set(xlabel=tr("episodes b"), ylabel=tr("estimate of J"), xscale="log")
     art["exact_label"] = ax_run.legend(loc="upper right").get_texts()[1]
     zeros = np.zeros(len(GAMMAS))
-    (art["curve"],) = ax_gamma.plot(GAMMAS, zeros, color="C3", label="exact: E_s0[V(s0)] (linear solve)")
-    art["mc"] = ax_gamma.errorbar(GAMMAS, zeros, zeros, fmt="o", color="C0", capsize=3, label="Monte Carlo")
+    (art["curve"],) = ax_gamma.plot(GAMMAS, zeros, color="C3", label=tr("exact: E_s0[V(s0)] (linear solve)"))
+    art["mc"] = ax_gamma.errorbar(GAMMAS, zeros, zeros, fmt="o", color="C0", capsize=3,
+                                  label=tr("Monte Carlo"))
     (art["star"],) = ax_gamma.plot([], [], "*", color="C3", ms=18)
-    ax_gamma.set(xlabel="discount γ", ylabel="J", title="J over γ: same episodes, reweighted",
+    ax_gamma.set(xlabel=tr("discount γ"), ylabel="J", title=tr("J over γ: same episodes, reweighted"),
                  xlim=(GAMMAS[0] - 0.01, GAMMAS[-1] + 0.01))
     art["mc_label"] = ax_gamma.legend(loc="upper left").get_texts()[1]
     ticks = (0.8, 0.85, 0.9, 0.95, 0.99)
@@ -61,19 +64,20 @@ def objective_view(policy: str = "greedy", gamma: float = 0.95, n_episodes: int 
     numbers = objective_numbers(policy, gamma, n_episodes)
     k, exact, means, ses, running = (numbers[key] for key in ("k", "exact", "means", "ses", "running"))
     b = np.arange(1, n_episodes + 1)
-    art = _objective_figure()
+    art = _objective_figure(language())
     art["band"].set_data(b, exact[k] - numbers["band"], exact[k] + numbers["band"])
     art["exact"].set_ydata([exact[k]] * 2)
-    art["exact_label"].set_text(f"exact J = V(s0) = {exact[k]:.4f}")
+    art["exact_label"].set_text(tr("exact J = V(s0) = {exact:.4f}", exact=exact[k]))
     art["running"].set_data(b, running)
     plain_ticks(art["run"].xaxis, [t for t in (1, 10, 100, 1000) if t <= n_episodes])
-    art["run"].set(title=f"γ = {gamma:.2f}", xlim=(n_episodes**-0.05, n_episodes**1.05),
+    art["run"].set(title=tr("γ = {gamma:.2f}", gamma=gamma), xlim=(n_episodes**-0.05, n_episodes**1.05),
                    ylim=(0, max(2 * exact[k], running[min(9, n_episodes - 1):].max() * 1.1)))
     art["curve"].set_ydata(exact)
     _set_errorbar(art["mc"], GAMMAS, means, 3 * ses)
-    art["mc_label"].set_text(f"Monte Carlo: mean of {n_episodes} G_0 ± 3 s.e.")
+    art["mc_label"].set_text(tr("Monte Carlo: mean of {n} G_0 ± 3 s.e.", n=n_episodes))
     art["star"].set_data([gamma], [exact[k]])
     art["gamma"].set_ylim(padded_limits(np.concatenate([exact, means - 3 * ses, means + 3 * ses])))
-    art["suptitle"].set_text(f"FrozenLake-v1, {policy} policy, {n_episodes} episodes: Monte Carlo "
-                             f"{means[k]:.4f} ± {ses[k]:.4f} (1 s.e.) vs exact {exact[k]:.4f}")
+    art["suptitle"].set_text(tr("FrozenLake-v1, {policy} policy, {n} episodes: "
+                                "Monte Carlo {mean:.4f} ± {se:.4f} (1 s.e.) vs exact {exact:.4f}",
+                                policy=tr(policy), n=n_episodes, mean=means[k], se=ses[k], exact=exact[k]))
     return art["fig"]

@@ -24,6 +24,7 @@ from trpo_lite.examples.step_size_sweep import (
     runs_of,
 )
 from trpo_lite.figures.style import padded_limits, plain_ticks, static_figure
+from trpo_lite.language import language, tr
 
 KL_RANGE = (1e-8, 1e2)  # the KL panel's axis; values outside (0 and inf included) are drawn at its ends
 
@@ -49,8 +50,9 @@ def _draw_runs(lines: tuple[list, list], runs: list[dict]) -> None:
 
 
 @cache
-def _step_size_figure() -> dict:
-    """The figure of ``step_size_view``: TRPO's runs, drawn once, and the artists a step size moves.
+def _step_size_figure(lang: str) -> dict:
+    """The figure of ``step_size_view`` (one per language): TRPO's runs, drawn once, and the artists a step
+    size moves.
 
     "vpg" holds (return lines, KL lines) for one step size's runs, one per seed:
     the sweep runs the same seeds for every step size.
@@ -60,15 +62,17 @@ def _step_size_figure() -> dict:
     fig = static_figure((15, 5.6))
     ax_ret, ax_kl = fig.subplots(1, 2, gridspec_kw={
         "left": 0.06, "right": 0.99, "top": 0.87, "bottom": 0.22, "wspace": 0.2})
-    _draw_runs(_seed_lines(ax_ret, ax_kl, len(trpo), "0.55", f"TRPO (δ = {max_kl}), {len(trpo)} seeds"), trpo)
-    vpg = _seed_lines(ax_ret, ax_kl, len(sweep["meta"]["seeds"]), "C0", "plain gradient")
-    ax_ret.set(ylabel="return (mean of last 10 episodes)", ylim=(0, 520), title="return while training")
-    ax_kl.axhline(max_kl, color="C3", ls="--", label="TRPO's trust region δ")
-    ax_kl.set(ylabel="mean KL(old ‖ new) per update", title="how far each update moves π")
+    trpo_label = tr("TRPO (δ = {max_kl}), {n} seeds", max_kl=max_kl, n=len(trpo))
+    _draw_runs(_seed_lines(ax_ret, ax_kl, len(trpo), "0.55", trpo_label), trpo)
+    vpg = _seed_lines(ax_ret, ax_kl, len(sweep["meta"]["seeds"]), "C0", tr("plain gradient"))
+    ax_ret.set(ylabel=tr("return (mean of last 10 episodes)"), ylim=(0, 520),
+               title=tr("return while training"))
+    ax_kl.axhline(max_kl, color="C3", ls="--", label=tr("TRPO's trust region δ"))
+    ax_kl.set(ylabel=tr("mean KL(old ‖ new) per update"), title=tr("how far each update moves π"))
     _kl_axis(ax_kl)
     steps = np.array(trpo[0]["env_steps"]) / 1000  # every run of the sweep has the same iterations
     for ax in (ax_ret, ax_kl):
-        ax.set(xlabel="environment steps (thousands)", xlim=padded_limits(steps))
+        ax.set(xlabel=tr("environment steps (thousands)"), xlim=padded_limits(steps))
     legend = fig.legend(*ax_kl.get_legend_handles_labels(), loc="lower center", ncols=3, frameon=False)
     return {"fig": fig, "vpg": vpg, "vpg_label": legend.get_texts()[1], "suptitle": fig.suptitle("")}
 
@@ -80,10 +84,11 @@ def step_size_view(pg_lr: float = 1.0) -> Figure:
     every call, redrawn for pg_lr.
     """
     runs = runs_of(load_sweep(), "vpg", pg_lr)
-    art = _step_size_figure()
+    art = _step_size_figure(language())
     _draw_runs(art["vpg"], runs)
-    art["vpg_label"].set_text(f"plain gradient, step {pg_lr}, {len(runs)} seeds")
-    art["suptitle"].set_text(f"CartPole-v1, plain policy gradient θ ← θ + {pg_lr}·g   (grey: TRPO)")
+    art["vpg_label"].set_text(tr("plain gradient, step {pg_lr}, {n} seeds", pg_lr=pg_lr, n=len(runs)))
+    art["suptitle"].set_text(tr("CartPole-v1, plain policy gradient θ ← θ + {pg_lr}·g   (grey: TRPO)",
+                                pg_lr=pg_lr))
     return art["fig"]
 
 
@@ -95,24 +100,27 @@ def sweep_summary() -> plt.Figure:
     seeds = finals.shape[1]
     fig, (ax_end, ax_kl) = plt.subplots(1, 2, figsize=(15, 5), gridspec_kw={
         "left": 0.06, "right": 0.99, "top": 0.85, "bottom": 0.14, "wspace": 0.2})
-    ax_end.axhspan(min(trpo_finals), max(trpo_finals), color="0.55", alpha=0.3, label="TRPO, range of seeds")
-    ax_end.plot(np.repeat(sizes, seeds), finals.ravel(), "o", color="C0", alpha=0.5, label="one seed")
-    ax_end.plot(sizes, finals.mean(1), color="C0", label="mean of seeds")
-    ax_end.axhline(trpo_finals.mean(), color="0.4", label="TRPO, mean of seeds")
+    ax_end.axhspan(min(trpo_finals), max(trpo_finals), color="0.55", alpha=0.3,
+                   label=tr("TRPO, range of seeds"))
+    ax_end.plot(np.repeat(sizes, seeds), finals.ravel(), "o", color="C0", alpha=0.5, label=tr("one seed"))
+    ax_end.plot(sizes, finals.mean(1), color="C0", label=tr("mean of seeds"))
+    ax_end.axhline(trpo_finals.mean(), color="0.4", label=tr("TRPO, mean of seeds"))
     iterations = len(sweep["runs"][0]["env_steps"])
-    ax_end.set(xscale="log", xlabel="step size of the plain gradient", ylabel="return at the end",
-               ylim=(0, 520), title=f"mean return over the last {FINAL_WINDOW} of {iterations} iterations")
+    ax_end.set(xscale="log", xlabel=tr("step size of the plain gradient"), ylabel=tr("return at the end"),
+               ylim=(0, 520), title=tr("mean return over the last {window} of {iterations} iterations",
+                                       window=FINAL_WINDOW, iterations=iterations))
     ax_end.legend(loc="center right")
     ax_kl.plot(np.repeat(sizes, seeds), np.clip(kl, *KL_RANGE).ravel(), "o", color="C0", alpha=0.6,
-               label="first update, one seed")
+               label=tr("first update, one seed"))
     ax_kl.plot(sizes, np.outer(sizes**2, kl_scale(sizes, kl)), color="0.3", lw=1, ls=":")
-    ax_kl.plot([], [], color="0.3", lw=1, ls=":", label=f"c·step², fitted to steps ≤ {SMALL_STEP:g}")
-    ax_kl.axhline(sweep["meta"]["trpo_max_kl"], color="C3", ls="--", label="trust region δ")
-    ax_kl.set(xscale="log", xlabel="step size of the plain gradient", ylabel="mean KL(old ‖ new)",
-              title="how far the first update moves π (same batch)")
+    ax_kl.plot([], [], color="0.3", lw=1, ls=":",
+               label=tr("c·step², fitted to steps ≤ {small:g}", small=SMALL_STEP))
+    ax_kl.axhline(sweep["meta"]["trpo_max_kl"], color="C3", ls="--", label=tr("trust region δ"))
+    ax_kl.set(xscale="log", xlabel=tr("step size of the plain gradient"), ylabel=tr("mean KL(old ‖ new)"),
+              title=tr("how far the first update moves π (same batch)"))
     _kl_axis(ax_kl)
     ax_kl.legend(loc="upper left")
     for ax in (ax_end, ax_kl):
         plain_ticks(ax.xaxis, [0.01, 0.1, 1, 10, 100])
-    fig.suptitle(f"CartPole-v1, plain policy gradient, {seeds} seeds per step size")
+    fig.suptitle(tr("CartPole-v1, plain policy gradient, {seeds} seeds per step size", seeds=seeds))
     return fig
