@@ -19,6 +19,7 @@ setup: $(STAMP)
 
 ## Whole suite: lint, unit tests, learning tests, every notebook from a fresh kernel.
 test: setup
+	tools/system_packages.sh postgresql
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -40,6 +41,7 @@ lock: setup
 
 ## Every notebook in headless Chromium (JupyterLab and Voila): sliders move, outputs change, no traceback.
 test-browser: setup
+	tools/system_packages.sh chromium
 	$(PY) -m pytest tests/browser -m browser -v
 
 ## Classroom mode: one notebook as a Voila app on 127.0.0.1 (code hidden). make present NB=04_kl_trust_region

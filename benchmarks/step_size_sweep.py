@@ -1,8 +1,9 @@
 """Plain policy gradient at several step sizes, and TRPO, on CartPole-v1: the data of notebook 00.
 
-    python benchmarks/step_size_sweep.py            # writes benchmarks/results/step_size_sweep.json
+    python benchmarks/step_size_sweep.py            # writes trpo_lite/data/step_size_sweep.json
+    python benchmarks/step_size_sweep.py --steps 2048 --seeds 0 --out /tmp/ss.json   # a quick try
 
-Each run is ``trpo_lite.views.objective.record_run``, the function the notebook calls
+Each run is ``trpo_lite.examples.step_size_sweep.record_run``, the function the notebook calls
 to recompute one run live: same code, same seed, same numbers. Runs go one at a time
 on one torch thread; the whole sweep (30 runs) takes about 2 minutes on the 2-core course machine.
 """
@@ -16,9 +17,9 @@ import time
 from pathlib import Path
 
 from trpo_lite.config import preset
+from trpo_lite.examples.step_size_sweep import record_run
 from trpo_lite.records import result_path, run_environment, write_records
 from trpo_lite.training import use_threads
-from trpo_lite.views.objective import record_run
 
 ENV_ID = "CartPole-v1"
 # Half-decades from "crawls" to "collapses". The scale is that of theta += pg_lr g with g the
@@ -49,7 +50,7 @@ def main() -> None:
                   f"{runs[-1]['wall_seconds']:.1f} s", flush=True)
     meta = {
         "script": "benchmarks/step_size_sweep.py",
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
         "environment": run_environment(),
         "env_id": ENV_ID,

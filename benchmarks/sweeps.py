@@ -1,9 +1,10 @@
 """Train the sweeps of notebook 09 and save every run's learning curve and summary (E8, E11, E13, E14).
 
-    python benchmarks/sweeps.py                                  # all four sweeps, seeds 0 1 2, 40k steps
+    python benchmarks/sweeps.py                                  # all four sweeps, seeds 0 1 2, 40k steps,
+                                                                 # written to trpo_lite/data/sweeps.json
     python benchmarks/sweeps.py --sweep max_kl --seeds 0 1 --steps 20000 --out /tmp/delta.json
 
-The sweeps and their values are ``trpo_lite.views.experiments.SWEEPS``; each run is
+The sweeps and their values are ``trpo_lite.examples.experiments.SWEEPS``; each run is
 ``experiments.recompute``, the function the notebook calls to check a saved run. Runs go one after
 another in this process, on one torch thread, so their timings compare and a shared machine stays
 usable. The configuration every sweep shares (the baseline) is trained once.
@@ -11,18 +12,15 @@ usable. The configuration every sweep shares (the baseline) is trained once.
 
 import argparse
 import datetime
-import os
 import platform
 import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
 
-import torch
-
-from trpo_lite.records import result_path, run_environment, write_records
+from trpo_lite.examples import experiments
+from trpo_lite.records import machine, result_path, write_records
 from trpo_lite.training import use_threads
-from trpo_lite.views import experiments
 
 
 def metadata(sweeps: list[str], seeds: list[int], total_steps: int, wall_seconds: float) -> dict:
@@ -35,11 +33,9 @@ def metadata(sweeps: list[str], seeds: list[int], total_steps: int, wall_seconds
         "pg_lr": experiments.PG_LR,
         "config": experiments.run_config("update", experiments.BASELINE["update"], total_steps).to_dict(),
         "command": " ".join(["python benchmarks/sweeps.py", *sys.argv[1:]]),
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "wall_seconds": round(wall_seconds, 1),
-        "machine": {"cpu": run_environment()["cpu"], "cpu_count": os.cpu_count(),
-                    "torch_threads": torch.get_num_threads(), "platform": platform.platform(),
-                    "load_average_1min": round(os.getloadavg()[0], 2)},
+        "machine": machine(),
         "versions": {"python": platform.python_version(),
                      **{name: version(name) for name in ("trpo_lite", "torch", "gymnasium", "numpy")}},
     }
@@ -52,7 +48,8 @@ def main(argv=None) -> None:
                         default=list(experiments.SWEEPS), help="which sweeps to run (default: all)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=40_000, help="env steps per run (total_steps)")
-    parser.add_argument("--out", type=Path, default=result_path("sweeps.json"))
+    parser.add_argument("--out", type=Path, default=result_path("sweeps.json"),
+                        help="where to write the JSON (default: the package data the notebook loads)")
     args = parser.parse_args(argv)
     use_threads(1)
     todo = {}  # config key -> (sweep, value): the baseline appears in every sweep, runs once

@@ -17,7 +17,8 @@ TRAIN = ["train", "--env", "CartPole-v1", "--steps", "600", "--seed", "3", "--nu
 def test_train_writes_a_run_folder_and_evaluate_reads_it(tmp_path, capsys):
     run = tmp_path / "runs" / "cartpole"
     assert main([*TRAIN, "--out", str(run)]) == 0
-    assert {p.name for p in run.iterdir()} == {"progress.csv", "curve.png", "agent.pt", "config.json"}
+    assert {p.name for p in run.iterdir()} == {"progress.csv", "episodes.csv", "curve.png", "agent.pt",
+                                               "state.pt", "config.json", "status.json"}
     rows = list(csv.DictReader(open(run / "progress.csv")))
     # 4 copies x 64 steps per batch (the preset's steps_per_env): 600 steps take 3 batches.
     assert [int(r["time/env_steps"]) for r in rows] == [256, 512, 768]

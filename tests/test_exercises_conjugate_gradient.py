@@ -64,11 +64,11 @@ def test_cg_checker_rejects_a_wrong_shape():
 
 
 def search_variant(params, full_step, surrogate_gain, kl, max_kl, *, check_kl=True, check_gain=True,
-                   restore="copy", first=0):
+                   restore="copy", first=0, coef=BACKTRACK_COEF):
     """A backtracking loop with switches for the typical mistakes (defaults: right)."""
     theta = flat_params(params)
     for i in range(first, 11):
-        fraction = BACKTRACK_COEF**i
+        fraction = coef**i
         if restore == "incremental":  # walks theta by differences, accumulating rounding errors
             set_flat_params(params, flat_params(params) + (fraction if i == first else -fraction) * full_step)
         else:
@@ -99,6 +99,9 @@ def test_line_search_checker_accepts_right_answers(capsys):
         ({"restore": "none"}, "restored bit for bit.*left them at the last step"),
         ({"restore": "incremental"}, r"not at theta \+ f \* full_step"),
         ({"first": 1}, "the first of 1, 0.8, 0.64, ... passing both tests is 1, you returned 0.8"),
+        # halving, as many texts do, is not the agent's line search
+        ({"coef": 0.5}, r"the first of 1, 0.8, 0.64, ... passing both tests is 0.4096, you returned 0.25; .*"
+                        "shrink it by alpha = BACKTRACK_COEF = 0.8"),
     ],
 )
 def test_line_search_checker_names_the_mistake(mistake, message):

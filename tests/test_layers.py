@@ -14,13 +14,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CORE = {"_validate", "flat", "cg", "fisher", "step", "importance", "gae", "tabular", "policies", "value",
-        "normalize", "config"}
-AGENT = {"rollout", "agent", "training", "persistence", "records"}
+        "normalize", "config", "language"}
+AGENT = {"rollout", "agent", "training", "persistence", "records", "run_folder", "sweep"}
 # group -> (rank, description). An import may point to a lower rank, or within its own group.
 GROUPS = {
     "core": (0, "core math"),
     "agent": (1, "agent and training"),
-    "face": (1, "the package's face (trpo_lite/__init__.py)"),
+    "face": (2, "the package's face (trpo_lite/__init__.py)"),
     "examples": (2, "computing layer (trpo_lite/examples)"),
     "exercises": (3, "exercise checkers"),
     "figures": (3, "drawing layer (trpo_lite/figures)"),

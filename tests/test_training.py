@@ -12,7 +12,7 @@ from trpo_lite.training import train
 
 HISTORY_KEYS = {
     "rollout/return_mean", "rollout/return_last10", "rollout/length_mean", "rollout/episodes",
-    "policy/kl", "policy/surrogate_gain", "policy/entropy",
+    "policy/kl", "policy/surrogate_gain", "policy/entropy", "policy/skipped",
     "line_search/backtracks", "line_search/accepted", "line_search/step_fraction",
     "value/loss", "value/explained_variance",
     "time/iteration", "time/env_steps", "time/wall",

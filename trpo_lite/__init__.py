@@ -12,6 +12,7 @@ from trpo_lite.fisher import fisher_vector_product, fisher_vector_product_fn
 from trpo_lite.flat import flat_grad, flat_params, set_flat_params
 from trpo_lite.gae import compute_advantage, discounted_cumsum, discounted_returns, gae, td_residuals
 from trpo_lite.importance import importance_ratio, mean_kl, surrogate
+from trpo_lite.language import tr, use_language
 from trpo_lite.normalize import RunningNorm
 from trpo_lite.persistence import evaluate, load_agent, render_episode, save_agent
 from trpo_lite.policies import CategoricalPolicy, GaussianPolicy, make_policy
@@ -62,7 +63,9 @@ __all__ = [
     "surrogate",
     "tabular",
     "td_residuals",
+    "tr",
     "train",
     "update_policy",
+    "use_language",
     "use_threads",
 ]

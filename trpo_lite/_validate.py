@@ -9,6 +9,10 @@ import numpy as np
 import torch
 
 
+class NonFiniteError(ValueError):
+    """NaN or inf where training needs finite numbers (from an environment, or in a batch)."""
+
+
 def check_unit_interval(name: str, value: float, *, closed_right: bool = True) -> float:
     """Require 0 <= value <= 1 (or < 1 when closed_right is False)."""
     if not _is_number(value) or not (0.0 <= value <= 1.0 if closed_right else 0.0 <= value < 1.0):

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from trpo_lite._validate import NonFiniteError
 from trpo_lite.cg import conjugate_gradient
 from trpo_lite.config import TRPOConfig
 from trpo_lite.fisher import fisher_vector_product_fn
@@ -64,6 +65,7 @@ def update_policy(policy: nn.Module, obs: torch.Tensor, actions: torch.Tensor, a
             cg_iters, fvp_subsample, backtrack_coef, max_backtracks, pg_lr.
     """
     params = list(policy.parameters())
+    _check_finite("advantages", advantages, "they come from the rewards and V(s) (GAE, E13)")
     with torch.no_grad():  # pi_theta, frozen: the KL and the ratio are measured from it
         old = policy.distribution(obs)
         log_prob_old = old.log_prob(actions)
@@ -76,7 +78,8 @@ def update_policy(policy: nn.Module, obs: torch.Tensor, actions: torch.Tensor, a
         return mean_kl(old, policy.distribution(obs))
 
     g = flat_grad(surrogate_gain(), params)  # E6: the surrogate's gradient is the policy gradient at theta
-    accepted, backtracks, fraction = True, 0, 1.0
+    _check_finite("the policy gradient g", g, "the policy's outputs or the advantages overflowed")
+    accepted, backtracks, fraction, skipped = True, 0, 1.0, False
     if config.update == "vpg":
         set_flat_params(params, flat_params(params) + config.pg_lr * g)
     else:
@@ -87,13 +90,18 @@ def update_policy(policy: nn.Module, obs: torch.Tensor, actions: torch.Tensor, a
         kl_sub = mean_kl(old_sub, policy.distribution(obs[sub]))
         fvp = fisher_vector_product_fn(kl_sub, params, config.damping)
         x = conjugate_gradient(fvp, g, config.cg_iters)  # E11: x ~ H^-1 g
-        full_step = natural_step_scale(x, fvp(x), config.max_kl) * x  # E9: to the trust-region boundary
-        if config.update == "npg":
-            set_flat_params(params, flat_params(params) + full_step)
+        if not x.any():
+            # CG stops at x = 0 when |g|^2 is below its tolerance: the policy has converged (or is
+            # deterministic where the batch went). There is no direction to step along: skip the update.
+            accepted, fraction, skipped = False, 0.0, True
         else:
-            result = line_search(params, full_step, surrogate_gain, kl, config.max_kl,
-                                 config.backtrack_coef, config.max_backtracks)  # E12
-            accepted, backtracks, fraction = result.accepted, result.backtracks, result.step_fraction
+            full_step = natural_step_scale(x, fvp(x), config.max_kl) * x  # E9: to the trust-region boundary
+            if config.update == "npg":
+                set_flat_params(params, flat_params(params) + full_step)
+            else:
+                result = line_search(params, full_step, surrogate_gain, kl, config.max_kl,
+                                     config.backtrack_coef, config.max_backtracks)  # E12
+                accepted, backtracks, fraction = result.accepted, result.backtracks, result.step_fraction
     with torch.no_grad():
         return {
             "policy/kl": float(kl()),
@@ -102,4 +110,13 @@ def update_policy(policy: nn.Module, obs: torch.Tensor, actions: torch.Tensor, a
             "line_search/backtracks": backtracks,
             "line_search/accepted": accepted,
             "line_search/step_fraction": fraction,
+            "policy/skipped": skipped,
         }
+
+
+def _check_finite(name: str, tensor: torch.Tensor, cause: str) -> None:
+    """Raise NonFiniteError before any parameter changes when tensor holds NaN or inf."""
+    if not torch.isfinite(tensor).all():
+        bad = (~torch.isfinite(tensor)).nonzero().flatten()[:5].tolist()
+        raise NonFiniteError(f"{name} hold non-finite values (NaN or inf; first at indices {bad}) before the "
+                             f"policy update: {cause}. The parameters were left unchanged")

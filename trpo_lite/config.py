@@ -5,7 +5,9 @@ Notebooks change a setting with ``dataclasses.replace(preset("CartPole-v1"), max
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
+from numbers import Real
 
 from trpo_lite._validate import check_positive, check_unit_interval
 from trpo_lite.step import BACKTRACK_COEF
@@ -81,6 +83,12 @@ class TRPOConfig:
         for name, value in sizes.items():
             if not (isinstance(value, tuple) and all(isinstance(h, int) and h >= 1 for h in value)):
                 raise ValueError(f"{name} must be a tuple of positive integers like (64, 64); got {value!r}")
+        for name in ("normalize_obs", "normalize_advantages"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
+        if not (isinstance(self.log_std_init, Real) and not isinstance(self.log_std_init, bool)
+                and math.isfinite(self.log_std_init)):
+            raise ValueError(f"log_std_init must be a finite number; got {self.log_std_init!r}")
         check_unit_interval("gamma", self.gamma, closed_right=False)
         check_unit_interval("lam", self.lam)
         for name in ("max_kl", "pg_lr", "value_lr"):

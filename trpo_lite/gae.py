@@ -4,6 +4,11 @@ The one loop that matters is the backward recursion y_t = x_t + c y_{t+1},
 cut wherever an episode ends. It gives discounted returns (c = gamma),
 GAE (x = TD residuals, c = gamma lam) and the seed notes' ``compute_advantage``.
 
+Cuts select (``torch.where``), they do not multiply by 0: a value that must be
+ignored, such as V(s_T) after a termination, is ignored even when it is NaN.
+Integer or boolean rewards are promoted to floating point first, as the seed
+notes' code does, so that a discount never truncates them.
+
 Shapes: T time steps, N parallel environments; every tensor is [T] or [T, N].
 """
 
@@ -22,14 +27,22 @@ def discounted_cumsum(x: torch.Tensor, coef: float, done: torch.Tensor | None = 
     Returns:
         y, like x.
     """
+    x = as_float(x)
     done = torch.zeros_like(x, dtype=torch.bool) if done is None else torch.as_tensor(done).bool()
     check_shape("done", done, x.shape, like="x")
     y = torch.zeros_like(x)
     running = torch.zeros_like(x[0])
     for t in reversed(range(x.shape[0])):
-        running = x[t] + coef * running * (~done[t])
+        running = x[t] + coef * torch.where(done[t], 0.0, running)
         y[t] = running
     return y
+
+
+def as_float(x) -> torch.Tensor:
+    """x as a floating-point tensor: integer and boolean tensors (and lists) become the default float
+    dtype (float32), floating ones are kept, so that discounting never truncates."""
+    x = torch.as_tensor(x)
+    return x if x.is_floating_point() else x.to(torch.get_default_dtype())
 
 
 def discounted_returns(rewards: torch.Tensor, gamma: float, done: torch.Tensor | None = None):
@@ -44,9 +57,10 @@ def td_residuals(rewards, values, next_values, terminated, gamma: float):
     would have gone on), which is why ``next_values`` is passed separately.
     """
     gamma = check_unit_interval("gamma", gamma)
+    rewards = as_float(rewards)
     for name, t in (("values", values), ("next_values", next_values), ("terminated", terminated)):
         check_shape(name, t, rewards.shape, like="rewards")
-    return rewards + gamma * next_values * (~terminated.bool()) - values
+    return rewards + gamma * torch.where(terminated.bool(), 0.0, next_values) - values
 
 
 def gae(rewards, values, next_values, terminated, truncated, gamma: float, lam: float):
@@ -75,9 +89,10 @@ def gae(rewards, values, next_values, terminated, truncated, gamma: float, lam: 
 def compute_advantage(gamma: float, lmbda: float, td_delta: torch.Tensor) -> torch.Tensor:
     """The seed notes' GAE over one episode: A_t = delta_t + gamma lmbda A_{t+1} (E13).
 
-    Same signature and result as the notes (a float32 tensor [T]); kept so a
-    reader can start from it. ``gae`` adds vector envs and episode ends.
+    Same signature and result as the notes (a float32 tensor [T], also for
+    integer td_delta); kept so a reader can start from it. ``gae`` adds vector
+    envs and episode ends.
     """
     check_unit_interval("gamma", gamma)
     check_unit_interval("lmbda", lmbda)
-    return discounted_cumsum(td_delta.detach(), gamma * lmbda).float()
+    return discounted_cumsum(as_float(td_delta).detach(), gamma * lmbda).float()

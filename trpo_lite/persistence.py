@@ -7,6 +7,8 @@ function, observation statistics).
 """
 
 import os
+import pickle
+import zipfile
 from pathlib import Path
 
 import gymnasium as gym
@@ -19,30 +21,53 @@ from trpo_lite.config import TRPOConfig
 from trpo_lite.rollout import check_env_id
 
 FORMAT_VERSION = 1
+MAX_EPISODE_STEPS = 100_000
+"""``evaluate`` and ``render_episode`` cut an episode here when its env has no time limit of its own."""
 
 
 def save_agent(agent: Agent, path) -> None:
-    """Write the agent to path (conventionally ``agent.pt``)."""
+    """Write the agent to path (conventionally ``agent.pt``), atomically: a temporary file, then a rename,
+    so an interrupted save never leaves half a file in place of a good one."""
+    path = Path(path)
+    temporary = path.with_name(path.name + ".tmp")
     torch.save({
         "format": FORMAT_VERSION,
         "config": agent.config.to_dict(),
         "observation_space": _describe(agent.observation_space),
         "action_space": _describe(agent.action_space),
         "state_dict": agent.state_dict(),
-    }, path)
+    }, temporary)
+    os.replace(temporary, path)
 
 
 def load_agent(path) -> Agent:
-    """Read an agent written by ``save_agent``; its actions equal the saved agent's exactly."""
+    """Read an agent written by ``save_agent``; its actions equal the saved agent's exactly.
+
+    A file that is missing, truncated, not written by ``save_agent`` or holding NaN or inf weights
+    raises an error naming the file (FileNotFoundError or ValueError).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved agent at {path}")
-    data = torch.load(path, weights_only=True)
-    if data.get("format") != FORMAT_VERSION:
-        raise ValueError(f"{path} has format {data.get('format')!r}; this version reads {FORMAT_VERSION}")
-    agent = Agent(_rebuild(data["observation_space"]), _rebuild(data["action_space"]),
-                  TRPOConfig.from_dict(data["config"]))
-    agent.load_state_dict(data["state_dict"])
+    try:
+        data = torch.load(path, weights_only=True)
+        if isinstance(data, dict) and "format" in data and data["format"] != FORMAT_VERSION:
+            raise ValueError(f"{path} has format {data['format']!r}; this version reads {FORMAT_VERSION}")
+        agent = Agent(_rebuild(data["observation_space"]), _rebuild(data["action_space"]),
+                      TRPOConfig.from_dict(data["config"]))
+        agent.load_state_dict(data["state_dict"])
+    except (RuntimeError, EOFError, KeyError, TypeError, AttributeError, ValueError, pickle.UnpicklingError,
+            zipfile.BadZipFile) as error:
+        if str(error).startswith(str(path)):  # already names the file
+            raise
+        reason = " ".join(str(error).split())[:200] if not isinstance(error, KeyError) else f"no {error}"
+        raise ValueError(f"{path} is not an agent saved by trpo_lite (truncated, or another file: {reason}); "
+                         "train one with `python -m trpo_lite train`") from error
+    broken = [name for name, tensor in agent.state_dict().items()
+              if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if broken:
+        raise ValueError(f"{path} holds non-finite (NaN or inf) weights in {broken}: the run that saved it "
+                         "diverged; use an earlier checkpoint or train again")
     return agent
 
 
@@ -70,9 +95,20 @@ def render_episode(agent: Agent, env_id: str | None = None, seed: int = 0) -> li
 
 
 def _make(agent: Agent, env_id: str | None, **kwargs):
+    """The env to run the agent in, after checking that its spaces are the ones the agent was built for;
+    without a time limit of its own, episodes are cut at MAX_EPISODE_STEPS."""
     env_id = agent.config.env_id if env_id is None else env_id
     check_env_id(env_id)
-    return gym.make(env_id, **kwargs)
+    env = gym.make(env_id, **kwargs)
+    for kind, theirs, ours in (("observation", env.observation_space, agent.observation_space),
+                               ("action", env.action_space, agent.action_space)):
+        if _describe_plain(theirs) != _describe_plain(ours):
+            env.close()
+            raise ValueError(f"the agent was trained on {agent.config.env_id} with {kind} space {ours}, but "
+                             f"{env_id} has {kind} space {theirs}: evaluate it on an env with those spaces")
+    if env.spec is None or env.spec.max_episode_steps is None:
+        env = gym.wrappers.TimeLimit(env, MAX_EPISODE_STEPS)
+    return env
 
 
 def _run(agent: Agent, env, seed: int, render: bool = False) -> tuple[float, list]:
@@ -86,6 +122,15 @@ def _run(agent: Agent, env, seed: int, render: bool = False) -> tuple[float, lis
         if render:
             frames.append(env.render())
     return total, frames
+
+
+def _describe_plain(space) -> tuple:
+    """A space as plain values, for comparing two spaces (dtype of a Box aside)."""
+    if isinstance(space, spaces.Discrete):
+        return ("Discrete", int(space.n), int(space.start))
+    if isinstance(space, spaces.Box):
+        return ("Box", space.shape, space.low.tolist(), space.high.tolist())
+    return (type(space).__name__, repr(space))
 
 
 def _describe(space) -> dict:

@@ -26,6 +26,15 @@ from trpo_lite.config import TRPOConfig
 from trpo_lite.training import train
 
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+CURVE_KEYS = {  # what a recorded run keeps of each history row: short name -> history key (README)
+    "env_steps": "time/env_steps",
+    "return_last10": "rollout/return_last10",
+    "return_mean": "rollout/return_mean",
+    "kl": "policy/kl",
+    "backtracks": "line_search/backtracks",
+    "accepted": "line_search/accepted",
+    "wall": "time/wall",
+}
 
 
 def record_run(config: TRPOConfig, seed: int, keys: dict[str, str]) -> dict[str, list]:
@@ -81,7 +90,7 @@ def load_records(source: "str | Path") -> dict:
         raise FileNotFoundError(f"no result file {where}: write it with its script in benchmarks/ "
                                 "(see benchmarks/README.md)") from error
     try:
-        return _decode(json.loads(text))
+        return decode(json.loads(text))
     except json.JSONDecodeError as error:
         raise ValueError(f"{where} is not a result file (not JSON: {error}); rerun its script in "
                          "benchmarks/") from error
@@ -91,27 +100,30 @@ def write_records(path, meta: dict, runs: list[dict]) -> None:
     """Write a result file: meta indented, one run per line, non-finite floats as strings; atomically
     (a temporary file, then a rename), so an interrupted write never leaves half a file."""
     path = Path(path)
-    lines = [json.dumps(_encode(run), separators=(",", ":"), allow_nan=False) for run in runs]
-    meta_text = json.dumps(_encode(meta), indent=1, ensure_ascii=False, allow_nan=False)
+    lines = [json.dumps(encode(run), separators=(",", ":"), allow_nan=False) for run in runs]
+    meta_text = json.dumps(encode(meta), indent=1, ensure_ascii=False, allow_nan=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text('{"meta": ' + meta_text + ',\n "runs": [\n' + ",\n".join(lines) + "\n]}\n")
     temporary.replace(path)
 
 
-def _encode(value):
+def encode(value):
+    """value with every non-finite float (nested in dicts and lists) as the string "nan", "inf" or "-inf",
+    so that it can be written as strict JSON."""
     if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
+        return {k: encode(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
+        return [encode(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
 
 
-def _decode(value):
+def decode(value):
+    """The inverse of ``encode``."""
     if isinstance(value, dict):
-        return {k: _decode(v) for k, v in value.items()}
+        return {k: decode(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return [decode(v) for v in value]
     return NON_FINITE.get(value, value) if isinstance(value, str) else value

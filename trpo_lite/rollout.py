@@ -16,6 +16,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from trpo_lite._validate import NonFiniteError
 from trpo_lite.gae import gae
 
 
@@ -65,6 +66,7 @@ class Sampler:
         seeds = np.random.SeedSequence(seed).generate_state(envs.num_envs)
         self.obs, _ = envs.reset(seed=[int(s) for s in seeds])
         self.env_steps = 0
+        self._check_finite("observation after reset", self.obs, 0)
         self.start_time = time.perf_counter() if start_time is None else start_time
 
     def collect(self, agent) -> tuple[Batch, list[dict]]:
@@ -81,8 +83,12 @@ class Sampler:
             obs[t] = self.obs
             actions[t], env_actions = agent.act(self.obs)
             self.obs, rewards[t], terminated[t], truncated[t], info = self.envs.step(env_actions)
+            self._check_finite("reward", rewards[t], t)
+            self._check_finite("observation", self.obs, t)
             if "_episode" in info:  # only on steps where some copy's episode ended
-                finals += [(t, i, info["final_obs"][i]) for i in np.flatnonzero(info["_final_obs"])]
+                ended = np.flatnonzero(info["_final_obs"])
+                self._check_finite("final observation", info["final_obs"][ended].tolist(), t, ended)
+                finals += [(t, i, info["final_obs"][i]) for i in ended]
                 episodes += self._episodes(info, t)
         obs[T] = self.obs
         next_obs = obs[1:].copy()
@@ -91,6 +97,22 @@ class Sampler:
         self.env_steps += T * N
         tensors = (obs[:T], actions, rewards, terminated, truncated, next_obs)
         return Batch(*map(torch.from_numpy, tensors)), episodes
+
+    def _check_finite(self, quantity: str, values, t: int, copies=None) -> None:
+        """Raise NonFiniteError naming the env, the copy, the step and the quantity when values [N, ...]
+        (one row per copy, or per copy in ``copies``) hold NaN or inf: a fault is named where it starts."""
+        if np.isfinite(values).all():  # the fast path, every step: the arrays the env returned, as they are
+            return
+        values = np.asarray(values, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(1))
+        copy = int(bad[0] if copies is None else copies[bad[0]])
+        env_id = self.envs.spec.id if self.envs.spec else "the environment"
+        step = self.env_steps + t * self.envs.num_envs + copy + 1
+        raise NonFiniteError(
+            f"{env_id} copy {copy} returned a non-finite {quantity} ({values[bad[0]].tolist()}) at step {t} "
+            f"of the batch (env step {step} in all); nothing was updated with it. Fix the environment, or "
+            "wrap it (e.g. gymnasium.wrappers.TransformReward) so that it returns finite values"
+        )
 
     def _episodes(self, info: dict, t: int) -> list[dict]:
         steps = self.env_steps + (t + 1) * self.envs.num_envs

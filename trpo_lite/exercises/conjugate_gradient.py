@@ -15,7 +15,7 @@ import torch
 from trpo_lite.cg import conjugate_gradient
 from trpo_lite.exercises._base import ExerciseError, expect_shape, passed, quadratic_params, random_spd
 from trpo_lite.flat import flat_params
-from trpo_lite.step import line_search
+from trpo_lite.step import BACKTRACK_COEF, line_search
 
 SEED = 6
 TOL = 1e-10  # conjugate_gradient's default stop, r^T r < TOL
@@ -216,6 +216,7 @@ def _judge(where: str, got: float, state, theta, full_step, expected, max_kl: fl
                             "theta + f * full_step; leave them at the step you accept")
     if got != expected.step_fraction:
         raise ExerciseError(
-            f"{where}: the first of 1, 0.8, 0.64, ... passing both tests is {expected.step_fraction:.6g}, "
-            f"you returned {got}; start at the full step and take the first fraction that passes"
+            f"{where}: the first of 1, {BACKTRACK_COEF:g}, {BACKTRACK_COEF**2:g}, ... passing both tests is "
+            f"{expected.step_fraction:.6g}, you returned {got}; start at the full step, shrink it by "
+            f"alpha = BACKTRACK_COEF = {BACKTRACK_COEF:g} each time and take the first fraction that passes"
         )

@@ -1,7 +1,7 @@
 """Checkers for notebook 09's exercises: reading a learning curve, and summarising seeds honestly (E14).
 
 The references are ``steps_to_threshold``, ``seed_summary`` and ``median_steps`` from
-``trpo_lite.views.experiments``. Each checker feeds the learner's function small made-up inputs,
+``trpo_lite.examples.experiments``. Each checker feeds the learner's function small made-up inputs,
 built so that every usual slip gives its own wrong answer, and names the slip it recognises.
 """
 
@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
+from trpo_lite.examples.experiments import THRESHOLD, median_steps, seed_summary, steps_to_threshold
 from trpo_lite.exercises._base import ExerciseError, passed
-from trpo_lite.views.experiments import median_steps, seed_summary, steps_to_threshold
 
 NAN = math.nan
 
@@ -27,12 +27,12 @@ def _history(last10, mean, batch: int) -> list[dict]:
 # In each, the per-batch mean reaches the threshold at another iteration than the last-10 mean, and the
 # right answer, its neighbours, the iteration number and the answer with > instead of >= all differ.
 STEP_CASES = (
-    ("a lucky batch comes before the agent is good", 475.0,
+    ("a lucky batch comes before the agent is good", THRESHOLD,
      [NAN, 30, 80, 150, 260, 380, 450, 470, 480, 490, 495],
      [22, 35, 120, 200, 500, 350, 460, 476, 470, 500, 500], 1024),
     ("the last-10 mean lands exactly on the threshold", 200.0,
      [NAN, 50, 120, 200, 190, 230, 260], [10, 60, 150, 180, 190, 195, 300], 2048),
-    ("the threshold is never reached", 475.0,
+    ("the threshold is never reached", THRESHOLD,
      [NAN, 40, 150, 300, 420, 470, 455], [25, 60, 260, 500, 400, 470, 450], 4000),
 )
 

@@ -1,7 +1,7 @@
 """Checkers for notebook 00: the discounted return of one episode and the Monte Carlo estimate of J (E1).
 
 The references are the package's ``discounted_returns`` (one backward pass
-G_t = r_t + gamma G_{t+1}) and ``views.objective.episode_returns``. On a
+G_t = r_t + gamma G_{t+1}) and ``examples.objective.episode_returns``. On a
 mismatch the answer is compared with the usual mistakes, so the message can
 say which one was made.
 
@@ -11,9 +11,9 @@ Shapes: T time steps, B episodes.
 import numpy as np
 import torch
 
+from trpo_lite.examples.objective import episode_returns
 from trpo_lite.exercises._base import ExerciseError, name_the_mistake, passed
 from trpo_lite.gae import discounted_returns
-from trpo_lite.views.objective import episode_returns
 
 RTOL, ATOL = 1e-9, 1e-12
 

@@ -5,10 +5,17 @@ building a figure and laying out its text costs about as much as drawing it,
 and a slider has 100 ms for both. Fixed tick positions with plain-text labels
 (``plain_ticks``) keep each redraw cheap: automatic ticks on log axes build
 many mathtext labels.
+
+The course style also brings the Chinese edition's font: a subset of Noto Sans CJK SC shipped in
+``trpo_lite/fonts`` (tools/subset_font.py writes it), which matplotlib falls back to for every glyph
+DejaVu Sans lacks, so Chinese labels render on every OS with nothing installed by hand.
 """
+
+from importlib.resources import files
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
@@ -23,11 +30,15 @@ COURSE_STYLE = {
     "grid.alpha": 0.3,
     "figure.dpi": 100,
     "figure.figsize": (7, 4),
+    "font.family": ["DejaVu Sans", "TRPO Course Sans SC"],  # the second for glyphs the first lacks (CJK)
 }
+COURSE_FONT = files("trpo_lite") / "fonts" / "TRPOCourseSansSC.otf"
 
 
 def use_course_style() -> None:
-    """Large fonts and thick lines, readable on a projector."""
+    """Large fonts and thick lines, readable on a projector; Chinese text in the course's CJK font."""
+    if "TRPO Course Sans SC" not in {font.name for font in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(COURSE_FONT))
     plt.rcParams.update(COURSE_STYLE)
 
 

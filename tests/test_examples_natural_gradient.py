@@ -1,17 +1,13 @@
-"""Notebook 05's trust-region view: the toy's g and H, the E9 steps over the slider range, the figure."""
+"""Notebook 05's numbers: the toy's g and H, its exact grids, the E9 steps over the slider range and the
+outlines the view draws, each against an independent computation."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 from torch.distributions import Categorical
 
+from trpo_lite.examples import natural_gradient as ng
 from trpo_lite.importance import mean_kl
-from trpo_lite.views import natural_gradient as ng
 
 MAX_KLS = np.round(np.arange(0.005, 0.1001, 0.005), 3)  # the delta slider's values
 DAMPINGS = np.round(np.arange(0.0, 1.0001, 0.05), 2)  # every other value of the damping slider
@@ -94,19 +90,22 @@ def test_quadratic_model_is_exact_as_delta_shrinks(toy):
     assert np.all(np.diff(errors) < 0) and errors[-1] < 0.01 < errors[0]
 
 
-def test_view_draws_the_computed_steps(toy):
+def test_picture_outlines_are_the_ellipses_and_the_ball(toy):
     for max_kl, damping in [(0.005, 0.0), (0.05, 0.3), (0.1, 1.0)]:
-        s = ng.trust_region_steps(toy, max_kl, damping)
-        fig = ng.trust_region_view(toy, max_kl, damping)
-        ax = fig.axes[0]
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert f"natural: KL {s['natural_kl']:.3f}, gain {s['natural_gain']:.3f}" in labels
-        assert f"plain (ball): KL {s['plain_kl']:.3f}, gain {s['plain_gain']:.3f}" in labels
-        assert any(label.startswith("½ dᵀ(H+λI)d") for label in labels) == (damping > 0)
-        tips = sorted(tuple(np.round(a.xy, 9)) for a in ax.texts)
-        assert tips == sorted(tuple(np.round(s[k], 9)) for k in ("natural", "plain"))
-        assert f"{s['angle']:.0f}°" in ax.get_title()
-        plt.close(fig)
+        s = ng.trust_region_picture(toy, max_kl, damping, n=50)
+        steps = ng.trust_region_steps(toy, max_kl, damping)
+        for key in ("natural", "plain", "plain_cut", "best", "radius", "angle", "natural_kl", "best_gain"):
+            assert np.array_equal(s[key], steps[key])
+        H = toy.H.numpy()
+        for key, matrix in (("ellipse", H), ("damped_ellipse", H + damping * np.eye(2))):
+            assert s[key].shape == (50, 2)
+            quad = 0.5 * np.einsum("np,pq,nq->n", s[key], matrix, s[key])
+            assert np.allclose(quad, max_kl, rtol=1e-12)
+        assert np.allclose(np.linalg.norm(s["ball"], axis=-1), s["radius"], rtol=1e-12)
+        # each outline goes once around theta_old: its polar angle sweeps 2 pi
+        for key in ("ellipse", "damped_ellipse", "ball"):
+            turns = np.diff(np.unwrap(np.arctan2(s[key][:, 1], s[key][:, 0])))
+            assert np.all(turns > 0) and np.isclose(turns.sum(), 2 * np.pi)
 
 
 def test_bad_arguments_are_named(toy):
@@ -116,6 +115,8 @@ def test_bad_arguments_are_named(toy):
         ng.trust_region_steps(toy, 0.01, -0.1)
     with pytest.raises(ValueError, match="grid_size must be an integer >= 3; got 2"):
         ng.make_toy_policy(grid_size=2)
+    with pytest.raises(ValueError, match="max_kl must be a finite number > 0; got -1"):
+        ng.trust_region_picture(toy, -1, 0.0)
 
 
 def test_huge_damping_gives_the_plain_direction_without_nan(toy):

@@ -1,9 +1,10 @@
-"""Views for notebook 03: the surrogate L estimated from old-policy samples (E5, E6) on FrozenLake-v1.
+"""Notebook 03's numbers: the surrogate L estimated from old-policy samples (E5, E6) on FrozenLake-v1.
 
 Old-policy samples (s, a) ~ nu_old(s) pi_old(a|s) are drawn once, with a fixed
 seed, and stored as counts per state-action pair. An estimate for any new
 policy is then one matrix product with the weights rho A^old: the same data
 serves every pi_new, which is the point of E6, and a slider answers at once.
+``trpo_lite.figures.importance`` draws these numbers.
 
 Shapes: S states, A actions, B samples per estimate, [R] one entry per
 repeated estimate (R = ``N_REPEATS``).
@@ -12,14 +13,12 @@ repeated estimate (R = ``N_REPEATS``).
 from dataclasses import dataclass
 from functools import cache
 
-import gymnasium as gym
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from trpo_lite import tabular
-from trpo_lite._validate import check_unit_interval
-from trpo_lite.figures.style import padded_limits, static_figure
+from trpo_lite._validate import check_unit_interval, grid_index
+from trpo_lite.examples.frozen_lake import lake_mdp
 from trpo_lite.importance import importance_ratio
 
 SEED = 0
@@ -30,30 +29,28 @@ ALPHAS = tuple(np.round(np.arange(0.0, 0.951, 0.05), 2))  # the distance slider 
 EPSILONS = (0.25, 0.1, 0.03, 0.01, 0.003, 0.001)  # pi_old(a*|s); 0.25 is the uniform policy
 
 
-@cache
-def frozenlake() -> tabular.FiniteMDP:
-    """The slippery 4x4 FrozenLake-v1 as a finite MDP (17 states with the absorbing one)."""
-    return tabular.FiniteMDP.from_toy_text(gym.make("FrozenLake-v1"), GAMMA)
-
-
-def _favoured() -> np.ndarray:
-    """[S, A] one-hot greedy action a*(s) of A^uniform: the policy-improvement direction."""
-    mdp = frozenlake()
-    return np.eye(mdp.n_actions)[tabular.advantages(mdp, mdp.uniform_policy()).argmax(1)]
-
-
 def new_policy(alpha: float) -> np.ndarray:
-    """[S, A] pi_new = (1 - alpha) uniform + alpha greedy: a mixture path (Kakade & Langford 2002)."""
+    """[S, A] pi_new = (1 - alpha) uniform + alpha greedy: a mixture path (Kakade & Langford 2002).
+
+    greedy is ``tabular.greedy_policy`` of the uniform policy: all mass on the best
+    action a*(s), and uniform where every action ties (holes, goal, absorbing state).
+    """
     alpha = check_unit_interval("alpha", alpha)
-    return tabular.mixture(frozenlake().uniform_policy(), _favoured(), alpha)
+    mdp = lake_mdp(GAMMA)
+    uniform = mdp.uniform_policy()
+    return tabular.mixture(uniform, tabular.greedy_policy(mdp, uniform), alpha)
 
 
 def old_policy(eps: float) -> np.ndarray:
-    """[S, A] pi_old with probability eps on the action a* that pi_new favours; eps = 1/4 is uniform."""
+    """[S, A] pi_old with probability eps on the action a* that pi_new favours; eps = 1/4 is uniform.
+
+    The other actions share 1 - eps evenly; where every action ties, pi_new
+    favours none and pi_old is uniform.
+    """
     if not (isinstance(eps, int | float) and 0 < eps < 1):
         raise ValueError(f"eps must lie in (0, 1) so that pi_old keeps every action; got {eps!r}")
-    favoured = _favoured()
-    return eps * favoured + (1 - eps) / (favoured.shape[1] - 1) * (1 - favoured)
+    greedy = new_policy(1.0)  # one-hot rows, uniform (1/4 each) rows where every action ties
+    return eps * greedy + (1 - eps) / (greedy.shape[1] - 1) * (1 - greedy)
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,7 @@ class OldPolicyData:
 
 def collect(pi_old: np.ndarray, seed: int = SEED) -> OldPolicyData:
     """Draw N_REPEATS batches of max(SAMPLE_SIZES) pairs (s, a) ~ nu_old(s) pi_old(a|s)."""
-    mdp = frozenlake()
+    mdp = lake_mdp(GAMMA)
     nu = tabular.visitation(mdp, pi_old)
     q = (nu[:, None] * pi_old).ravel()
     draws = np.random.default_rng(seed).choice(q.size, size=(N_REPEATS, max(SAMPLE_SIZES)), p=q / q.sum())
@@ -104,9 +101,7 @@ def ratios(data: OldPolicyData, pi_new: np.ndarray) -> np.ndarray:
 
 def estimates(data: OldPolicyData, pi_new: np.ndarray, n_samples: int) -> np.ndarray:
     """[R] estimates L-hat = J(old) + mean_b(rho_b A_b) / (1 - gamma), each from n_samples pairs (E5, E6)."""
-    if n_samples not in SAMPLE_SIZES:
-        raise ValueError(f"n_samples must be one of the precomputed sizes {SAMPLE_SIZES}; got {n_samples!r}")
-    counts = data.counts[SAMPLE_SIZES.index(n_samples)].reshape(N_REPEATS, -1)
+    counts = data.counts[grid_index("n_samples", n_samples, SAMPLE_SIZES)].reshape(N_REPEATS, -1)
     gain = counts @ (ratios(data, pi_new) * data.advantages).ravel() / n_samples
     return data.objective + gain / (1 - GAMMA)
 
@@ -132,13 +127,12 @@ def is_variance(sample_probs, target_probs, values, n_samples: int = 1) -> float
 def exact_summary(data: OldPolicyData, pi_new: np.ndarray, n_samples: int = 1) -> dict:
     """Exact L (E5), sd of L-hat from n_samples pairs, chi^2 and nu_old-mean KL(old || new) (E8)."""
     q, p = data.visitation[:, None] * data.pi_old, data.visitation[:, None] * pi_new
-    with np.errstate(divide="ignore", invalid="ignore"):  # 0 log 0 = 0; where new drops an action, KL = inf
-        kl_s = np.where(data.pi_old > 0, data.pi_old * np.log(data.pi_old / pi_new), 0.0).sum(1)
+    mdp = lake_mdp(GAMMA)
     return {
-        "surrogate": tabular.surrogate(frozenlake(), data.pi_old, pi_new),
+        "surrogate": tabular.surrogate(mdp, data.pi_old, pi_new),
         "sd": np.sqrt(is_variance(q, p, data.advantages, n_samples)) / (1 - GAMMA),
         "chi2": chi_square(q, p),
-        "kl": float(data.visitation @ kl_s),
+        "kl": float(tabular.mean_state_kl(mdp, data.pi_old, pi_new)),
     }
 
 
@@ -156,80 +150,43 @@ def ratio_distribution(data: OldPolicyData, pi_new: np.ndarray) -> tuple:
     return values, np.bincount(which, weights=q[q > 0])
 
 
-@cache
-def _estimator_artists(view: str) -> dict:
-    """The figure of one estimator view (``view`` names it), built once, and the artists a call moves."""
-    fig = static_figure((10, 4.8))
-    ax = fig.subplots()
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.86)
-    art = {
-        "fig": fig, "ax": ax,
-        "hist": ax.stairs([0.0], [0.0, 1.0], fill=True, alpha=0.45),
-        "band": ax.axvspan(0.0, 1.0, color="C2", alpha=0.15),
-        "exact": ax.axvline(0.0, color="k"),
-        "mean": ax.axvline(0.0, color="C1", ls="--"),
-        "median": ax.axvline(0.0, color="C3", ls=":"),
-        "title": ax.set_title("", y=1.0),  # a fixed position: no search for what is above the axes
-    }
-    ax.set(xlabel="estimate of L from B old-policy pairs", ylabel="density")
-    ax.xaxis.set_major_locator(plt.MaxNLocator(6))
-    ax.yaxis.set_major_locator(plt.MaxNLocator(4))
-    return art
+def estimate_span(data: OldPolicyData, policies, n_samples: int) -> tuple[float, float]:
+    """(low, high) holding the exact L and the central 99% of the estimates, for every policy given."""
+    points = [v for pi in policies for v in (*np.quantile(estimates(data, pi, n_samples), [0.005, 0.995]),
+                                             exact_summary(data, pi)["surrogate"])]
+    return min(points), max(points)
 
 
-def _estimator_figure(view: str, data, pi_new, n_samples, xlim, title):
-    """Histogram of the N_REPEATS estimates L-hat against the exact L, its sd, and the ratio's values.
+def histogram_numbers(data: OldPolicyData, pi_new: np.ndarray, n_samples: int, span) -> dict:
+    """What an estimator histogram shows: the N_REPEATS estimates L-hat from B = n_samples pairs each.
 
-    One axes, fixed margins, few ticks, built once per view and redrawn: a slider has 100 ms.
+    Returns {"estimates" [R], "exact": ``exact_summary`` for B, "mean", "median", "sd" (sample sd)
+    of the estimates, "se" (the closed-form standard error of their mean: an empirical one misses
+    rare draws too), "ratio_values", "ratio_probs" (``ratio_distribution``), "span" (the x-range to
+    show, as given)}.
     """
     est, exact = estimates(data, pi_new, n_samples), exact_summary(data, pi_new, n_samples)
     values, probs = ratio_distribution(data, pi_new)
-    spread = ", ".join(f"{v:.3g} (prob {p:.3g})" for v, p in zip(values, probs, strict=True))
-    art = _estimator_artists(view)
-    counts, edges = np.histogram(est, bins=40, range=xlim)
-    density = counts / (N_REPEATS * np.diff(edges))
-    art["hist"].set_data(density, edges)
-    art["hist"].set_label(f"{N_REPEATS} estimates, sample sd {est.std(ddof=1):.4f} "
-                          f"({N_REPEATS - counts.sum()} off the axis)")
-    art["band"].set_bounds(exact["surrogate"] - exact["sd"], 0.0, 2 * exact["sd"], 1.0)
-    art["band"].set_label(f"exact L ± exact sd {exact['sd']:.4f}")
-    se = exact["sd"] / np.sqrt(N_REPEATS)  # the closed form: an empirical se misses rare draws too
-    for key, x, label in (("exact", exact["surrogate"], f"exact L = {exact['surrogate']:.4f}"),
-                          ("mean", est.mean(), f"mean of estimates {est.mean():.4f} (se {se:.4f})"),
-                          ("median", np.median(est), f"median {np.median(est):.4f}")):
-        art[key].set_xdata([x, x])
-        art[key].set_label(label)
-    art["ax"].set(xlim=xlim, ylim=(0.0, 1.05 * density.max()))
-    art["ax"].legend(loc="upper right", fontsize=10)  # rebuilt: its labels carry this call's numbers
-    art["title"].set_text(f"{title}, B = {n_samples}: mean KL {exact['kl']:.3f}, "
-                          f"χ² = E_old[ρ²] - 1 = {exact['chi2']:.2f}\nρ under π_old: {spread}")
-    return art["fig"]
-
-
-def _xlim(data, policies, n_samples) -> tuple:
-    """An x-range holding the exact L and the central 99% of the estimates, for every policy given."""
-    pts = [v for pi in policies for v in (*np.quantile(estimates(data, pi, n_samples), [0.005, 0.995]),
-                                          exact_summary(data, pi)["surrogate"])]
-    return padded_limits(pts)
+    return {"estimates": est, "exact": exact, "mean": est.mean(), "median": np.median(est),
+            "sd": est.std(ddof=1), "se": exact["sd"] / np.sqrt(N_REPEATS), "ratio_values": values,
+            "ratio_probs": probs, "span": span}
 
 
 @cache
-def _alpha_xlim(n_samples: int) -> tuple:
+def mixing_span(n_samples: int) -> tuple[float, float]:
     """One x-range per B for the whole alpha slider, so moving alpha shows the histogram widen."""
-    return _xlim(old_data(), [new_policy(ALPHAS[0]), new_policy(ALPHAS[-1])], n_samples)
+    return estimate_span(old_data(), [new_policy(ALPHAS[0]), new_policy(ALPHAS[-1])], n_samples)
 
 
-def estimator_view(alpha: float = 0.5, n_samples: int = 100):
-    """Slider view: pi_old uniform, pi_new = new_policy(alpha); histogram of L-hat over N_REPEATS batches."""
-    return _estimator_figure("estimator_view", old_data(), new_policy(alpha), n_samples,
-                             _alpha_xlim(n_samples), f"α = {alpha:.2f}")
+def estimator_numbers(alpha: float = 0.5, n_samples: int = 100) -> dict:
+    """``histogram_numbers`` for pi_old uniform and pi_new = new_policy(alpha) (section 5's slider)."""
+    return histogram_numbers(old_data(), new_policy(alpha), n_samples, mixing_span(n_samples))
 
 
-def rare_action_view(eps: float = 0.01, n_samples: int = 100):
-    """Slider view: pi_new = new_policy(0.5) fixed, pi_old(a*|s) = eps; heavy tails appear as eps -> 0."""
+def rare_action_numbers(eps: float = 0.01, n_samples: int = 100) -> dict:
+    """``histogram_numbers`` for pi_new = new_policy(0.5) and pi_old(a*|s) = eps (section 6's slider)."""
     data, pi_new = old_data(eps), new_policy(0.5)
-    return _estimator_figure("rare_action_view", data, pi_new, n_samples, _xlim(data, [pi_new], n_samples),
-                             f"π_old(a*|s) = {eps}")
+    return histogram_numbers(data, pi_new, n_samples, estimate_span(data, [pi_new], n_samples))
 
 
 @cache
@@ -252,22 +209,3 @@ def variance_sweep(n_samples: int = 100) -> dict:
         keys = ("param", "chi2", "kl", "var", "var_emp")
         sweep[name] = dict(zip(keys, np.array(rows).T, strict=True))
     return sweep
-
-
-def variance_figure(n_samples: int = 100):
-    """Per-sample variance of L-hat against 1 + chi^2 (log-log) and against the mean KL."""
-    sweep = variance_sweep(n_samples)
-    labels = {"alpha": "mixing path: π_old uniform, α 0 to 0.95",
-              "eps": "rare action: π_new fixed, π_old(a*|s) 0.25 to 0.001"}
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), layout="constrained")
-    for (name, rows), color in zip(sweep.items(), ("C0", "C3"), strict=True):
-        for ax, x in zip(axes, (1 + rows["chi2"], rows["kl"]), strict=True):
-            ax.plot(x, rows["var"], color=color, label=labels[name])
-            ax.plot(x, rows["var_emp"], "o", color=color, ms=5)
-    axes[0].set(xscale="log", yscale="log", xlabel="E_old[ρ²] = 1 + χ²",
-                ylabel="B · Var(estimate)", title="variance grows with the ratio's spread")
-    axes[1].set(yscale="log", xlabel="mean KL(π_old || π_new)", ylabel="B · Var(estimate)",
-                title="KL(old || new) does not see rare actions")
-    note = f"lines: exact; dots: {N_REPEATS} batches of B = {n_samples}"
-    axes[0].legend(fontsize=9, loc="upper left", title=note, title_fontsize=9)
-    return fig

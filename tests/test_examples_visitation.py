@@ -1,17 +1,14 @@
-"""Notebook 02's views over their slider ranges, against independent numbers: explicit numpy
+"""Notebook 02's numbers over their slider ranges, against independent numbers: explicit numpy
 solves, power series, autograd slopes, Monte Carlo in the real environment."""
 
-import functools
-
 import gymnasium as gym
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from redraw import assert_redraws_in_place
+from lake_reference import path_policies
 
 from trpo_lite import tabular
-from trpo_lite.views import visitation as views
+from trpo_lite.examples import visitation as ex
 
 
 @pytest.fixture(scope="module")
@@ -20,17 +17,12 @@ def env():
 
 
 @pytest.fixture(scope="module")
-def data(env):
-    return views.precompute(env)
+def data():
+    return ex.precompute()
 
 
 def lake(env, gamma):
     return tabular.FiniteMDP.from_toy_text(env, float(gamma))
-
-
-def path_policies(mdp, p):
-    old = mdp.uniform_policy()
-    return old, (views.greedy_step, views.flawed_step)[p](mdp, old)
 
 
 def numpy_j_and_l(mdp, old, pi):
@@ -47,11 +39,12 @@ def numpy_j_and_l(mdp, old, pi):
     return start @ values(pi), start @ v_old + nu_old @ (pi * A_old).sum(1) / (1 - gamma)
 
 
-def test_grids_are_the_slider_values(data):
+def test_grids_are_the_slider_values(data, env):
     np.testing.assert_allclose(np.diff(data.gammas), 0.01, atol=1e-12)
     assert data.gammas[0] == 0.5 and data.gammas[-1] == 0.99
     np.testing.assert_allclose(np.diff(data.alphas), 0.02, atol=1e-12)
     assert data.alphas[0] == 0.0 and data.alphas[-1] == 1.0
+    np.testing.assert_array_equal(data.desc, env.unwrapped.desc)
 
 
 def test_precomputed_curves_match_explicit_solves(env, data):
@@ -90,7 +83,7 @@ def test_surrogate_matches_j_in_value_and_slope_at_the_start_of_every_path(env, 
         for p in range(2):
             old, new = path_policies(mdp, p)
             alpha = torch.zeros((), dtype=torch.float64, requires_grad=True)
-            pi = views.mixture(torch.as_tensor(old), torch.as_tensor(new), alpha)
+            pi = tabular.mixture(torch.as_tensor(old), torch.as_tensor(new), alpha)
             (dJ,) = torch.autograd.grad(tabular.objective(mdp, pi), alpha)
             L = data.L[p, g]
             assert data.J[p, g, 0] == pytest.approx(L[0], abs=1e-15)
@@ -115,76 +108,52 @@ def test_paths_tell_the_story_in_the_notebook(data):
 def test_flawed_step_changes_only_the_cell_beside_the_goal(env):
     mdp = lake(env, 0.9)
     old = mdp.uniform_policy()
-    greedy, flawed = views.greedy_step(mdp, old), views.flawed_step(mdp, old)
+    greedy, flawed = tabular.greedy_policy(mdp, old), ex.flawed_step(mdp, old)
     changed = np.flatnonzero(np.abs(greedy - flawed).sum(1))
-    assert changed.tolist() == [views.BESIDE_GOAL] and flawed[views.BESIDE_GOAL, views.LEFT] == 1
+    assert changed.tolist() == [ex.BESIDE_GOAL] and flawed[ex.BESIDE_GOAL, ex.LEFT] == 1
     assert tabular.objective(mdp, flawed) == 0.0 < tabular.objective(mdp, greedy)
     big_lake = tabular.FiniteMDP.from_toy_text(gym.make("FrozenLake-v1", map_name="8x8"), 0.9)
     with pytest.raises(ValueError, match="written for FrozenLake-v1 4x4 .* got an MDP with 65 states"):
-        views.flawed_step(big_lake, big_lake.uniform_policy())
+        ex.flawed_step(big_lake, big_lake.uniform_policy())
 
 
-def test_visitation_view_draws_the_exact_visitation_for_every_gamma(data):
+def test_visitation_at_picks_nu_and_its_shares_at_gamma(env, data):
     for g, gamma in enumerate(data.gammas):
-        fig = views.visitation_view(data, float(gamma))
-        grid, lines = fig.axes
-        np.testing.assert_allclose(grid.images[0].get_array(), data.nu_old[g][:16].reshape(4, 4))
-        assert f"{data.nu_old[g][-1]:.3f}" in grid.get_title()  # the absorbing state's mass
-        markers = [line.get_ydata()[0] for line in lines.lines if len(line.get_ydata()) == 1]
-        assert sum(markers) == pytest.approx(1.0)  # start cell + rest of grid + absorbing
-        plt.close(fig)
+        numbers = ex.visitation_at(data, float(gamma))
+        nu = tabular.visitation(lake(env, gamma), lake(env, gamma).uniform_policy())
+        assert numbers["gamma"] == gamma
+        np.testing.assert_allclose(numbers["nu"], nu, atol=1e-12)
+        # start cell S (cell 0), the other 15 cells, the absorbing state: all of nu, in the order of SHARES
+        np.testing.assert_allclose(numbers["shares_now"], [nu[0], nu[1:16].sum(), nu[16]], atol=1e-12)
+        np.testing.assert_array_equal(numbers["shares"][:, g], numbers["shares_now"])
+    assert len(ex.SHARES) == len(numbers["shares"])
 
 
-def test_surrogate_view_marks_j_and_l_at_alpha(env, data):
-    cases = [(g % 2, float(gamma), float(data.alphas[(7 * g) % len(data.alphas)])) for g, gamma in
-             enumerate(data.gammas)]
-    cases += [(k % 2, 0.9, float(alpha)) for k, alpha in enumerate(data.alphas)]
-    for p, gamma, alpha in cases:
+def test_surrogate_at_picks_the_path_and_the_slider_values(env, data):
+    for p, gamma, alpha in [(0, 0.5, 0.0), (1, 0.73, 0.36), (0, 0.9, 1.0), (1, 0.99, 0.5)]:
+        numbers = ex.surrogate_at(data, ex.PATHS[p], gamma, alpha)
+        assert numbers["gamma"] == gamma and numbers["alpha"] == alpha
+        assert data.alphas[numbers["k"]] == alpha
         mdp = lake(env, gamma)
         old, new = path_policies(mdp, p)
-        pi = views.mixture(old, new, alpha)
-        J, L = tabular.objective(mdp, pi), tabular.surrogate(mdp, old, pi)
-        fig = views.surrogate_view(data, views.PATHS[p], gamma, alpha)
-        curves, grid = fig.axes
-        gap_segment, j_marker, l_marker = curves.lines[-3:]
-        assert j_marker.get_ydata()[0] == pytest.approx(J, abs=1e-12)
-        assert l_marker.get_ydata()[0] == pytest.approx(L, abs=1e-12)
-        np.testing.assert_allclose(gap_segment.get_ydata(), [J, L], atol=1e-12)
+        curve = [numpy_j_and_l(mdp, old, tabular.mixture(old, new, a)) for a in data.alphas]
+        np.testing.assert_allclose(numbers["J"], [j for j, _ in curve], atol=1e-12)
+        np.testing.assert_allclose(numbers["L"], [l for _, l in curve], atol=1e-12)
+        pi = tabular.mixture(old, new, alpha)
         shift = tabular.visitation(mdp, pi) - tabular.visitation(mdp, old)
         share = shift * (pi * tabular.advantages(mdp, old)).sum(1) / (1 - gamma)
-        np.testing.assert_allclose(grid.images[0].get_array(), share[:16].reshape(4, 4), atol=1e-12)
-        low, high = grid.images[0].get_clim()
-        assert low == -high and high >= np.abs(share[:16]).max() - 1e-12  # white means no share
-        shown = float(grid.get_title().split("add up to ")[1].rstrip(")"))
-        assert shown == pytest.approx(J - L, abs=5e-5)  # printed with 4 decimals
-        plt.close(fig)
+        np.testing.assert_allclose(numbers["gap_by_state"], share, atol=1e-12)
 
 
-GREEDY, FLAWED = views.PATHS
-REDRAWS = [  # (view, a, b): pairs of slider settings (positional arguments after data) across the ranges
-    ("visitation_view", (0.5,), (0.99,)),
-    ("visitation_view", (0.9,), (0.6,)),
-    ("visitation_view", (0.73,), (0.74,)),
-    ("surrogate_view", (GREEDY, 0.5, 0.0), (FLAWED, 0.99, 1.0)),
-    ("surrogate_view", (FLAWED, 0.9, 0.5), (FLAWED, 0.9, 0.52)),
-    ("surrogate_view", (GREEDY, 0.7, 0.3), (GREEDY, 0.8, 0.3)),
-    ("surrogate_view", (FLAWED, 0.6, 0.9), (GREEDY, 0.6, 0.9)),
-]
-
-
-@pytest.mark.parametrize(("name", "a", "b"), REDRAWS)
-def test_a_redraw_depends_only_on_the_arguments(data, name, a, b):
-    assert_redraws_in_place(functools.partial(getattr(views, name), data), a, b)
-
-
-def test_views_reject_values_off_the_sliders(data):
-    expected = "gamma must be a slider value, 0.5 to 0.99 in steps of 0.01; got 0.505"
-    with pytest.raises(ValueError, match=expected):
-        views.visitation_view(data, 0.505)
-    with pytest.raises(ValueError, match="alpha must be a slider value"):
-        views.surrogate_view(data, views.PATHS[0], 0.9, 1.5)
-    with pytest.raises(ValueError, match="path must be one of"):
-        views.surrogate_view(data, "best", 0.9, 0.5)
+def test_slider_lookups_reject_values_off_the_sliders(data):
+    off_gamma = r"gamma must be one of the precomputed values \(0\.5, 0\.51, .*, 0\.99\); got 0\.505"
+    with pytest.raises(ValueError, match=off_gamma):
+        ex.visitation_at(data, 0.505)
+    off_alpha = r"alpha must be one of the precomputed values \(0\.0, 0\.02, .*, 1\.0\); got 1\.5"
+    with pytest.raises(ValueError, match=off_alpha):
+        ex.surrogate_at(data, ex.PATHS[0], 0.9, 1.5)
+    with pytest.raises(ValueError, match=r"path must be one of \('greedy', .*\); got 'best'"):
+        ex.surrogate_at(data, "best", 0.9, 0.5)
 
 
 def test_sample_visitation_agrees_with_the_exact_visitation(env):
@@ -192,21 +161,27 @@ def test_sample_visitation_agrees_with_the_exact_visitation(env):
     mdp = lake(env, gamma)
     pi = mdp.random_policy(np.random.default_rng(1))
     long_env = gym.make("FrozenLake-v1", max_episode_steps=400)  # gamma^400: no tail is lost
-    nu_hat, stderr = views.sample_visitation(long_env, pi, gamma, episodes=3000, seed=3)
+    nu_hat, stderr = ex.sample_visitation(long_env, pi, gamma, episodes=3000, seed=3)
     nu = tabular.visitation(mdp, pi)
     assert nu_hat.sum() == pytest.approx(1.0, abs=1e-9)
     assert np.all(np.abs(nu_hat - nu) <= 4.5 * stderr + 1e-12), (nu_hat - nu) / np.maximum(stderr, 1e-12)
-    again, _ = views.sample_visitation(long_env, pi, gamma, episodes=3000, seed=3)
+    again, _ = ex.sample_visitation(long_env, pi, gamma, episodes=3000, seed=3)
     np.testing.assert_array_equal(again, nu_hat)  # one seed fixes the env and the actions
     with pytest.raises(ValueError, match="episodes must be an integer >= 2"):
-        views.sample_visitation(long_env, pi, gamma, episodes=1, seed=0)
+        ex.sample_visitation(long_env, pi, gamma, episodes=1, seed=0)
 
 
-def test_comparison_view_reports_the_largest_gap_in_standard_errors(env):
-    desc = env.unwrapped.desc
-    nu = np.full(17, 1 / 17)
-    nu_hat, stderr = nu + 0.01 * np.eye(17)[3], np.full(17, 0.004)
-    fig = views.comparison_view(desc, nu, nu_hat, stderr)
-    assert "largest gap: 2.5 standard errors" in fig.get_suptitle()
-    np.testing.assert_allclose(fig.axes[1].images[0].get_array(), nu_hat[:16].reshape(4, 4))
-    plt.close(fig)
+def test_sample_visitation_adds_each_step_and_the_tail_of_an_episode():
+    """No slipping and a deterministic policy: every episode walks 0 -> 1 -> 2 -> 6 -> 10 -> 14 -> goal, so
+    nu_hat is exactly (1 - gamma) gamma^t on the t-th cell and gamma^6 on the absorbing state."""
+    gamma = 0.8
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    pi = np.full((17, 4), 0.25)
+    for s, a in {0: 2, 1: 2, 2: 1, 6: 1, 10: 1, 14: 2}.items():  # right, right, down, down, down, right
+        pi[s] = np.eye(4)[a]
+    nu_hat, stderr = ex.sample_visitation(env, pi, gamma, episodes=3, seed=0)
+    want = np.zeros(17)
+    want[[0, 1, 2, 6, 10, 14]] = (1 - gamma) * gamma ** np.arange(6)
+    want[16] = gamma**6
+    np.testing.assert_allclose(nu_hat, want, rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(stderr, 0.0)

@@ -1,21 +1,20 @@
-"""Notebook 05's sliders: the trust region of a two-parameter policy, true and quadratic (E8, E9).
+"""Notebook 05's two-parameter policy: its trust region, true and quadratic, and the steps in it (E8, E9).
 
 The toy policy is a softmax over A = 3 actions in S = 3 states. Its two
 parameters theta = (theta_1, theta_2) are the preferences for actions 0 and 1
 over action 2, shared by all states and added to fixed per-state biases; the
 advantages are fixed. Two parameters fit on a page, so the exact surrogate and
 the exact mean KL can be evaluated on a grid once and drawn behind the
-quadratic model of E9 at every slider move.
+quadratic model of E9 at every slider move (``trust_region_picture`` gives
+the numbers, ``trpo_lite.figures.natural_gradient`` draws them).
 
 Shapes: S states, A actions, G grid points per axis.
 """
 
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.colors import TwoSlopeNorm
 
 from trpo_lite._validate import check_positive
 from trpo_lite.fisher import fisher_vector_product_fn
@@ -152,47 +151,17 @@ def ellipse_points(H, max_kl: float, n: int = 200) -> np.ndarray:
     return np.sqrt(2 * max_kl) * np.linalg.solve(L.T, np.stack([np.cos(angles), np.sin(angles)])).T
 
 
-def _arrow(ax, tip, color, label):
-    ax.annotate("", xy=tip, xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": color, "lw": 3,
-                                                         "mutation_scale": 22})
-    ax.plot([], [], color=color, lw=3, label=label)
-
-
-def trust_region_view(toy: ToyPolicy, max_kl: float = 0.05, damping: float = 0.0) -> plt.Figure:
-    """The KL ellipse of E9, the exact KL contour and the equal-area Euclidean ball, over the exact
-    surrogate, with the natural step, the plain steps and the exact E8 optimum (see trust_region_steps).
-
-    Drawn without a colorbar or tight layout: a slider redraw must stay under 100 ms.
-    """
-    s = trust_region_steps(toy, max_kl, damping)
-    fig, ax = plt.subplots(figsize=(9, 5.6))
-    low, high = toy.surrogate_grid.min(), toy.surrogate_grid.max()
-    # 0 is a band edge, so red bands are exactly where the surrogate improves on theta_old.
-    levels = np.concatenate([np.linspace(low, 0, 8), np.linspace(0, high, 6)[1:]])
-    ax.contourf(toy.axis, toy.axis, toy.surrogate_grid, levels=levels, cmap="RdBu_r",
-                norm=TwoSlopeNorm(0.0, low, high), alpha=0.7)
-    ax.contour(toy.axis, toy.axis, toy.kl_grid, levels=[max_kl], colors="black", linestyles=":",
-               linewidths=2.5)
-    ax.plot(*ellipse_points(toy.H, max_kl).T, color="black", label="½ dᵀHd = δ  (E9)")
-    ax.plot([], [], color="black", linestyle=":", lw=2.5, label="exact KL = δ")
-    if damping > 0:
-        damped = toy.H + damping * torch.eye(2, dtype=torch.float64)
-        ax.plot(*ellipse_points(damped, max_kl).T, color="tab:red", lw=1.5, ls="--", label="½ dᵀ(H+λI)d = δ")
-    circle = np.linspace(0, 2 * np.pi, 200)
-    ax.plot(s["radius"] * np.cos(circle), s["radius"] * np.sin(circle), color="tab:blue", ls="--",
-            label="ball, same area")
-    _arrow(ax, s["natural"], "tab:red", f"natural: KL {s['natural_kl']:.3f}, gain {s['natural_gain']:.3f}")
-    _arrow(ax, s["plain"], "tab:blue", f"plain (ball): KL {s['plain_kl']:.3f}, gain {s['plain_gain']:.3f}")
-    ax.plot(*s["plain_cut"], marker="o", ms=11, mfc="white", mec="tab:blue", mew=2.5, ls="",
-            label=f"plain (ellipse): KL {s['plain_cut_kl']:.3f}, gain {s['plain_cut_gain']:.3f}")
-    ax.plot(*s["best"], marker="*", color="gold", mec="black", ms=18, ls="",
-            label=f"E8 optimum: KL {s['best_kl']:.3f}, gain {s['best_gain']:.3f}")
-    ticks = [-2, 0, 2]  # few tick labels: every text costs milliseconds to draw
-    ax.set(xlim=toy.axis[[0, -1]], ylim=toy.axis[[0, -1]], aspect="equal", xticks=ticks, yticks=ticks,
-           xlabel="d₁ = θ′₁ − θ₁", ylabel="d₂ = θ′₂ − θ₂",
-           title=f"δ = {max_kl:.3f}, λ = {damping:.2f}: natural step {s['angle']:.0f}° away from g")
-    ax.grid(False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=11)
-    ax.set_anchor("W")  # the square plot on the left, the legend beside it
-    fig.subplots_adjust(left=0.09, right=0.6, bottom=0.12, top=0.92)
-    return fig
+def trust_region_picture(toy: ToyPolicy, max_kl: float, damping: float, n: int = 200) -> dict:
+    """Everything notebook 05's view draws for trust-region radius max_kl (delta) and this damping (E8, E9):
+    the steps, KLs and gains of ``trust_region_steps``, and three outlines [n, 2] around theta_old:
+    ``ellipse`` (1/2 d^T H d = delta), ``damped_ellipse`` (1/2 d^T (H + damping I) d = delta) and ``ball``
+    (the circle of the equal-area Euclidean ball, radius ``radius``)."""
+    steps = trust_region_steps(toy, max_kl, damping)  # checks max_kl and damping
+    H = toy.H.numpy()
+    angles = np.linspace(0, 2 * np.pi, n)
+    return {
+        **steps,
+        "ellipse": ellipse_points(H, max_kl, n),
+        "damped_ellipse": ellipse_points(H + damping * np.eye(2), max_kl, n),
+        "ball": steps["radius"] * np.stack([np.cos(angles), np.sin(angles)], axis=-1),
+    }

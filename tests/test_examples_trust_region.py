@@ -1,13 +1,12 @@
-"""The bound (E7), minorize-maximize and trust-region (E8) views, against independent computations."""
+"""Notebook-04 numbers: the bound (E7), minorize-maximize and the trust region (E8), against independent
+computations."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from redraw import assert_redraws_in_place
 
 from trpo_lite import tabular
+from trpo_lite.examples import trust_region as tr
 from trpo_lite.tabular import FiniteMDP
-from trpo_lite.views import trust_region as tr
 
 
 def kl_rows(p, q):
@@ -65,7 +64,7 @@ def test_path_curves_hold_the_bound_and_match_the_package(random_mdp):
         assert c["penalty"][k] == pytest.approx(c["C"] * tabular.max_state_kl(old, pi), rel=1e-9, abs=1e-12)
     assert c["J"][0] == pytest.approx(c["L"][0]) and c["J"][0] == pytest.approx(c["bound"][0])
     assert np.all(c["J"] >= c["bound"] - 1e-12)  # E7
-    assert np.all(c["mean_kl"] <= c["max_kl"] + 1e-15)  # an average never exceeds the max
+    assert np.all(c["mean_state_kl"] <= c["max_state_kl"] + 1e-15)  # an average never exceeds the max
     assert np.all(np.diff(c["L"]) >= -1e-12)  # the greedy target: L only grows along the path
 
 
@@ -90,30 +89,34 @@ def test_trust_region_steps_take_the_largest_admitted_step():
         tr.improve_along_path(mdp, old, 1, max_kl=0.0)
 
 
-def lines_by_label(ax):
-    return {line.get_label(): line for line in ax.get_lines()}
-
-
 @pytest.mark.parametrize("gamma", tr.BOUND_GAMMAS)
-def test_bound_view_draws_true_curves_with_the_bound_below_j(gamma):
-    fig = tr.bound_view(gamma)
+def test_bound_numbers_are_true_curves_with_the_bound_below_j(gamma):
+    numbers = tr.bound_numbers(gamma)
     mdp, old = tr.bridge_mdp(gamma), tr.bridge_policy(*tr.OLD)
     greedy = tabular.greedy_policy(mdp, old)
-    whole, zoom = fig.axes
-    J_line = lines_by_label(whole)["J (true)"]
-    for a, J in list(zip(J_line.get_xdata(), J_line.get_ydata(), strict=True))[::10]:
+    full, zoom, J_old = numbers["full"], numbers["zoom"], tabular.objective(mdp, old)
+    assert numbers["gamma"] == gamma and numbers["J_old"] == pytest.approx(J_old, rel=1e-12)
+    for a, J in list(zip(full["alpha"], full["J"], strict=True))[::10]:
         assert J == pytest.approx(tabular.objective(mdp, (1 - a) * old + a * greedy), rel=1e-12)
-    zl = lines_by_label(zoom)
-    gain_J, gain_bound = zl["J - J(old)"].get_ydata(), zl["bound - J(old)"].get_ydata()
-    assert np.all(gain_J >= gain_bound - 1e-12)
-    assert gain_bound.max() > 0  # minorize-maximize: the bound certifies a strict improvement
-    assert gain_bound[0] == pytest.approx(0.0, abs=1e-12)
-    plt.close(fig)
+    assert np.all(zoom["J"] >= zoom["bound"] - 1e-12)
+    assert numbers["certified"] == pytest.approx(zoom["bound"].max() - J_old, rel=1e-9)
+    assert numbers["certified"] > 0  # minorize-maximize: the bound certifies a strict improvement
+    assert zoom["bound"][0] - J_old == pytest.approx(0.0, abs=1e-12)
+    assert numbers["available"] == pytest.approx(full["J"].max() - J_old, rel=1e-9)
+    # alpha* maximises the bound over ALPHAS, and the penalty there is many times the gap |L - J|.
+    star = numbers["alpha_star"]
+    bounds = [tabular.lower_bound(mdp, old, (1 - a) * old + a * greedy) for a in tr.ALPHAS]
+    assert star == tr.ALPHAS[int(np.argmax(bounds))]
+    pi_star = (1 - star) * old + star * greedy
+    gap = abs(tabular.surrogate(mdp, old, pi_star) - tabular.objective(mdp, pi_star))
+    penalty = tabular.penalty_coefficient(mdp, old) * tabular.max_state_kl(old, pi_star)
+    assert numbers["ratio"] == pytest.approx(penalty / gap, rel=1e-6)
+    assert numbers["C"] == pytest.approx(tabular.penalty_coefficient(mdp, old), rel=1e-12)
 
 
-def test_bound_view_rejects_a_gamma_without_a_table():
+def test_bound_numbers_reject_a_gamma_without_a_table():
     with pytest.raises(ValueError, match="gamma must be one of"):
-        tr.bound_view(0.42)
+        tr.bound_numbers(0.42)
 
 
 def boundary_max_of_L(delta, n_angles=2000):
@@ -142,9 +145,8 @@ def boundary_max_of_L(delta, n_angles=2000):
 
 
 @pytest.mark.parametrize("k", range(len(tr.DELTAS)))
-def test_trust_region_view_finds_the_best_admitted_policy(k):
+def test_trust_region_table_finds_the_best_admitted_policy(k):
     delta = tr.DELTAS[k]
-    fig = tr.trust_region_view(delta)
     t = tr.trust_region_table()
     mdp, old = tr.bridge_mdp(), tr.bridge_policy(*tr.OLD)
     best = tr.bridge_policy(*t["best_p"][k])
@@ -160,10 +162,20 @@ def test_trust_region_view_finds_the_best_admitted_policy(k):
     assert exact - 3 * step * grad <= t["best_L"][k] <= exact + 1e-9
     # Tabular and exact: a step toward higher L in every visited state never lowers J.
     assert t["best_J"][k] > t["J_old"]
-    left, _ = fig.axes[0], fig.axes[1]
-    (star,) = [line for line in left.get_lines() if line.get_marker() == "*"]
-    np.testing.assert_allclose([star.get_xdata()[0], star.get_ydata()[0]], t["best_p"][k])
-    plt.close(fig)
+    numbers = tr.trust_region_numbers(delta)
+    assert numbers["k"] == k and numbers["delta"] == delta
+    np.testing.assert_array_equal(numbers["best_p"], t["best_p"][k])
+    assert numbers["promised"] == pytest.approx(tabular.surrogate(mdp, old, best) - t["J_old"], rel=1e-12)
+    assert numbers["achieved"] == pytest.approx(tabular.objective(mdp, best) - t["J_old"], rel=1e-12)
+
+
+def test_trust_region_table_mean_kl_is_the_visitation_weighted_textbook_sum():
+    t = tr.trust_region_table()
+    mdp, old = tr.bridge_mdp(), tr.bridge_policy(*tr.OLD)
+    nu = tabular.visitation(mdp, old)
+    for i, j in ((1, 1), (120, 20), (200, 399), (399, 123)):  # inside the square: finite KL
+        pi = tr.bridge_policy(t["p"][i], t["p"][j])
+        assert t["mean_state_kl"][i, j] == pytest.approx(kl_rows(old, pi) @ nu, rel=1e-12)
 
 
 def test_trust_region_curves_grow_with_delta_and_l_overpromises():
@@ -174,17 +186,7 @@ def test_trust_region_curves_grow_with_delta_and_l_overpromises():
     assert t["best_J"].argmax() < len(tr.DELTAS) - 1
 
 
-def test_trust_region_view_rejects_delta_outside_the_slider():
-    for bad in (0.0, 1e-5, 3.0):
+def test_trust_region_numbers_reject_a_delta_off_the_slider():
+    for bad in (0.0, 1e-5, 0.03, 3.0):
         with pytest.raises(ValueError, match="max_kl"):
-            tr.trust_region_view(bad)
-
-
-@pytest.mark.parametrize(("view", "a", "b"), [
-    (tr.bound_view, (0.9,), (0.5,)),
-    (tr.bound_view, (0.99,), (0.95,)),
-    (tr.trust_region_view, (0.01,), (1.0,)),
-    (tr.trust_region_view, (tr.DELTAS[0],), (tr.DELTAS[1],)),
-])
-def test_redraw_depends_only_on_the_arguments(view, a, b):
-    assert_redraws_in_place(view, a, b)
+            tr.trust_region_numbers(bad)

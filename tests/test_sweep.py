@@ -1,0 +1,148 @@
+"""Sweeps on an Optuna study: every (configuration, seed) runs exactly once with several workers, on a
+local journal file and on a real PostgreSQL server; the result file holds what a direct run records."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from trpo_lite import TRPOConfig
+from trpo_lite.cli import main
+from trpo_lite.records import CURVE_KEYS, load_records, record_run
+from trpo_lite.sweep import create_or_join, export, grid, open_storage, parse_values, sweep
+
+# One iteration of 2 copies x 128 steps: a trial takes a fraction of a second.
+BASE = TRPOConfig(env_id="CartPole-v1", total_steps=256, num_envs=2, steps_per_env=128)
+POINTS = grid({"max_kl": [0.01, 0.05], "lam": [0.9, 0.97]})
+SEEDS = [0, 1]
+
+
+def test_grid_is_every_combination_in_order():
+    assert grid({"a": [1, 2], "b": ["x", "y"]}) == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"},
+                                                    {"a": 2, "b": "x"}, {"a": 2, "b": "y"}]
+    assert grid({}) == [{}]
+
+
+def test_bad_fields_and_values_fail_before_any_training(tmp_path):
+    storage = open_storage(str(tmp_path / "s.journal"))
+    with pytest.raises(ValueError, match=r"unknown TRPOConfig fields \['max_kll'\]"):
+        create_or_join(storage, "bad", BASE, [{"max_kll": 0.1}], SEEDS)
+    with pytest.raises(ValueError, match="max_kl must be a finite number > 0"):
+        create_or_join(storage, "bad", BASE, [{"max_kl": -1.0}], SEEDS)
+    assert optuna.get_all_study_names(storage) == []
+    with pytest.raises(ValueError, match="n_jobs must be an integer >= 1"):
+        sweep(str(tmp_path / "s.journal"), "bad", BASE, POINTS, SEEDS, n_jobs=0)
+
+
+def check_every_run_once(study, ran):
+    trials = study.get_trials(deepcopy=False)
+    assert len(trials) == len(POINTS) * len(SEEDS) and all(t.state == TrialState.COMPLETE for t in trials)
+    assert sorted((t.params["point"], t.params["seed"]) for t in trials) == \
+        sorted((p, s) for p in range(len(POINTS)) for s in SEEDS)
+    assert sum(ran) == len(trials)  # no trial was trained twice by two workers
+
+
+def test_two_workers_on_a_journal_file_run_every_trial_once(tmp_path):
+    study, ran = sweep(str(tmp_path / "study.journal"), "grid", BASE, POINTS, SEEDS, n_jobs=2)
+    check_every_run_once(study, ran)
+    meta, runs = export(study)
+    assert meta["trials"] == 8 and meta["points"] == POINTS and meta["seeds"] == SEEDS
+    direct = record_run(TRPOConfig(**{**BASE.to_dict(), "hidden_sizes": (64, 64),
+                                      "value_hidden_sizes": (64, 64), **POINTS[3]}), 1, CURVE_KEYS)
+    (saved,) = [r for r in runs if r["config"] == POINTS[3] and r["seed"] == 1]
+    del saved["curve"]["wall"], direct["wall"]
+    assert saved["curve"] == direct  # the sweep records exactly what a direct run records (bar the clock)
+
+
+def test_a_second_sweep_command_joins_and_finds_nothing_left(tmp_path):
+    where = str(tmp_path / "study.db")  # SQLite
+    sweep(where, "grid", BASE, POINTS, SEEDS)
+    study, ran = sweep(where, "grid", BASE, POINTS, SEEDS)
+    assert ran == [0] and len(study.get_trials()) == 8
+
+
+def test_search_runs_its_budget_of_trials(tmp_path):
+    search = {"space": {"max_kl": [0.01, 0.03, 0.1]}, "trials": 3}
+    study, ran = sweep(str(tmp_path / "s.journal"), "search", BASE, [], SEEDS, search=search)
+    meta, runs = export(study)
+    assert ran == [3] and [r["seed"] for r in runs] == [0, 1, 0]
+    assert all(r["config"]["max_kl"] in (0.01, 0.03, 0.1) for r in runs)
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture
+def postgres():
+    """A throwaway PostgreSQL server on a free loopback port, with its own data directory."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        if os.environ.get("TRPO_LITE_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is not installed (CI installs Debian's postgresql: see .ci/run)")
+        pytest.skip("PostgreSQL is not installed: apt-get install postgresql")
+    # Not pytest's tmp_path: its parents are private to root, and the server runs as another user.
+    tmp_path = Path(tempfile.mkdtemp(prefix="trpo_lite_pg_"))
+    data = tmp_path / "pgdata"
+    data.mkdir()
+    as_user = []
+    if os.geteuid() == 0:  # the server refuses to run as root: run it as Debian's postgres user
+        shutil.chown(tmp_path, "postgres")
+        shutil.chown(data, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run([*as_user, bin_dir / "initdb", "-D", data, "-U", "trpo", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True)
+    log = tmp_path / "server.log"
+    subprocess.run([*as_user, bin_dir / "pg_ctl", "-D", data, "-l", log, "-w", "-o",
+                    f"-h 127.0.0.1 -p {port} -k {tmp_path}", "start"], check=True, capture_output=True)
+    try:
+        subprocess.run([*as_user, bin_dir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "trpo",
+                        "sweeps"], check=True, capture_output=True)
+        yield f"postgresql://trpo@127.0.0.1:{port}/sweeps"
+    finally:
+        subprocess.run([*as_user, bin_dir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"],
+                       capture_output=True)
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_two_workers_on_a_postgresql_server_run_every_trial_once(postgres):
+    start = time.monotonic()
+    study, ran = sweep(postgres, "grid", BASE, POINTS, SEEDS, n_jobs=2)
+    check_every_run_once(study, ran)
+    assert time.monotonic() - start < 120
+
+
+def test_command_line_values_are_typed_and_checked():
+    assert parse_values(["max_kl=0.003,0.01", "cg_iters=3,10", "normalize_obs=true,false", "update=npg"]) == {
+        "max_kl": [0.003, 0.01], "cg_iters": [3, 10], "normalize_obs": [True, False], "update": ["npg"]}
+    for bad, message in (("max_kl", "must read field=value"), ("cg_iters=3.5", "cg_iters takes int values"),
+                         ("normalize_obs=yes", "takes true or false"), ("hidden_sizes=64",
+                                                                         "cannot be swept from the command"),
+                         ("maxkl=0.1", "unknown TRPOConfig fields")):
+        with pytest.raises(ValueError, match=message):
+            parse_values([bad])
+
+
+def test_the_sweep_command_runs_a_grid_and_writes_a_result_file(tmp_path, capsys):
+    out = tmp_path / "sweep.json"
+    argv = ["sweep", "--env", "CartPole-v1", "--steps", "256", "--grid", "max_kl=0.01,0.05", "--seeds", "0",
+            "1", "--storage", str(tmp_path / "s.journal"), "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "4 runs here, 4 finished" in printed and '{"max_kl": 0.05} | 0, 1 |' in printed
+    saved = load_records(out)
+    assert [(r["config"], r["seed"]) for r in saved["runs"]] == [({"max_kl": m}, s) for m in (0.01, 0.05)
+                                                                 for s in (0, 1)]
+    assert main(argv) == 0  # the same command again joins the finished study: nothing left to run
+    assert "0 runs here, 4 finished" in capsys.readouterr().out

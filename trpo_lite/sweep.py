@@ -1,0 +1,239 @@
+"""Sweeps of training runs over config fields and seeds, on an Optuna study (``python -m trpo_lite sweep``).
+
+A sweep is a list of configurations (overrides of a base TRPOConfig: a full grid of field values, or
+any list, such as notebook 09's one-setting-at-a-time sweeps) times a list of seeds. Each
+(configuration, seed) is one trial of an Optuna study and one training run. The study lives in a
+storage that worker processes share: a local journal file by default, an SQLite file, or a database
+URL (PostgreSQL), which lets workers on several machines join one study. The first worker creates the
+study and queues every run; every worker then claims queued trials one at a time until none is left.
+Claiming is a compare-and-set of the trial's state in the storage, so every (configuration, seed) runs
+exactly once however many workers there are. With ``search``, a TPE sampler proposes values from a
+space (field -> values) instead, for a number of trials (each one training run with one of the seeds,
+in turn).
+
+Each finished trial keeps its learning curve (``records.record_run`` with ``CURVE_KEYS``) as a user
+attribute; ``export`` turns the study into a result file (``records.write_records``).
+"""
+
+import dataclasses
+import json
+import multiprocessing
+import statistics
+import time
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+
+from trpo_lite.config import TRPOConfig, check_field_names
+from trpo_lite.records import CURVE_KEYS, decode, encode, machine, record_run, run_environment
+from trpo_lite.training import use_threads
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def open_storage(where: str):
+    """The Optuna storage named by ``where``: a URL (``postgresql://...``, ``sqlite:///...``) as given,
+    a file ending in .db, .sqlite or .sqlite3 as SQLite, any other path as a journal file."""
+    if "://" in where:
+        return optuna.storages.RDBStorage(where)
+    if Path(where).suffix in (".db", ".sqlite", ".sqlite3"):
+        return optuna.storages.RDBStorage(f"sqlite:///{Path(where).resolve()}")
+    lock = optuna.storages.journal.JournalFileOpenLock(where)  # works on every OS and on NFS
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(where, lock_obj=lock))
+
+
+def parse_values(assignments: list[str]) -> dict[str, list]:
+    """Command-line assignments like "max_kl=0.003,0.01" as {field: [values]}, each value of the field's
+    type (int, float, bool as true/false, or str), so that a typo fails before any training."""
+    defaults = TRPOConfig().to_dict()
+    values = {}
+    for text in assignments:
+        field, _, options = text.partition("=")
+        check_field_names([field])
+        if not options:
+            raise ValueError(f"{text!r} must read field=value,value,...; e.g. max_kl=0.003,0.01")
+        values[field] = [_typed(field, option.strip(), defaults[field]) for option in options.split(",")]
+    return values
+
+
+def _typed(field: str, text: str, default):
+    if isinstance(default, bool):
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"{field} takes true or false; got {text!r}")
+        return text.lower() == "true"
+    if isinstance(default, list):
+        raise ValueError(f"{field} (a tuple of sizes) cannot be swept from the command line; use "
+                         "trpo_lite.sweep.sweep in Python")
+    try:
+        return type(default)(text) if not isinstance(default, float) else float(text)
+    except ValueError:
+        raise ValueError(f"{field} takes {type(default).__name__} values; got {text!r}") from None
+
+
+def grid(values: dict[str, list]) -> list[dict]:
+    """Every combination of the values, field -> values, as a list of configurations {field: value}."""
+    points = [{}]
+    for field, options in values.items():
+        points = [{**point, field: option} for point in points for option in options]
+    return points
+
+
+def create_or_join(storage, name: str, base: TRPOConfig, points: list[dict], seeds: list[int],
+                   search: dict | None = None) -> optuna.Study:
+    """Create the study and queue every (configuration, seed), or join the study another worker created.
+
+    Args:
+        storage: from ``open_storage``.
+        name: the study's name.
+        base: the config every run starts from.
+        points: the configurations, each {field: value} (see ``grid``); unused with search.
+        seeds: the seeds every configuration is trained with.
+        search: None for the listed points, or {"space": {field: values}, "trials": N} for a TPE search.
+    The creator stores all of it in the study, then marks it ready; a worker that joins waits for that
+    mark, so it never finds the queue half filled.
+    """
+    for point in points:
+        check_field_names(point)
+        dataclasses.replace(base, **point)  # a bad value fails here, before any training
+    if search is not None:
+        check_field_names(search["space"])
+    try:
+        study = optuna.create_study(study_name=name, storage=storage, direction="maximize",
+                                    sampler=optuna.samplers.TPESampler(seed=0))
+    except optuna.exceptions.DuplicatedStudyError:
+        return _wait_until_ready(optuna.load_study(study_name=name, storage=storage))
+    for key, value in (("base", base.to_dict()), ("points", points), ("seeds", seeds), ("search", search)):
+        study.set_user_attr(key, value)
+    if search is None:
+        for i in range(len(points)):
+            for seed in seeds:
+                study.enqueue_trial({"point": i, "seed": seed})
+    study.set_user_attr("ready", True)
+    return study
+
+
+def _wait_until_ready(study: optuna.Study, timeout: float = 60.0) -> optuna.Study:
+    start = time.monotonic()
+    while not study.user_attrs.get("ready"):
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"study {study.study_name!r} exists but its creator never finished queueing "
+                               "its runs; delete the study (or its storage file) and start again")
+        time.sleep(0.2)
+    return study
+
+
+def claim(storage, study: optuna.Study) -> int | None:
+    """Claim one queued trial for this worker (WAITING -> RUNNING); its trial id, or None if none is left.
+
+    ``set_trial_state_values`` changes the state only if no other worker changed it first, so two
+    workers never claim the same trial.
+    """
+    study_id = storage.get_study_id_from_name(study.study_name)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        try:
+            if storage.set_trial_state_values(trial_id, state=TrialState.RUNNING):
+                return trial_id
+        except optuna.exceptions.UpdateFinishedTrialError:  # finished by another worker meanwhile
+            continue
+    return None
+
+
+def trial_config(trial: optuna.Trial) -> tuple[dict, int]:
+    """The configuration {field: value} and the seed of a trial: a queued one's point, or the values
+    the search's sampler suggests (the seed in turn, by trial number)."""
+    attrs = trial.study.user_attrs
+    if attrs["search"] is None:
+        point = trial.suggest_int("point", 0, len(attrs["points"]) - 1)
+        return attrs["points"][point], trial.suggest_categorical("seed", attrs["seeds"])
+    space = attrs["search"]["space"]
+    params = {field: trial.suggest_categorical(field, values) for field, values in space.items()}
+    seed = attrs["seeds"][trial.number % len(attrs["seeds"])]
+    trial.set_user_attr("seed", seed)
+    return params, seed
+
+
+def run_trial(trial: optuna.Trial) -> float:
+    """One training run: the base config with the trial's values, trained with its seed. Keeps the
+    learning curve as the trial's user attribute "curve"; returns the final last-10 mean return."""
+    params, seed = trial_config(trial)
+    config = dataclasses.replace(TRPOConfig.from_dict(trial.study.user_attrs["base"]), **params)
+    curve = record_run(config, seed, CURVE_KEYS)
+    trial.set_user_attr("curve", encode(curve))
+    return curve["return_last10"][-1]
+
+
+def work(where: str, name: str, threads: int = 1) -> int:
+    """A worker: run the study's trials until none is left (grid) or the trial budget is spent (search),
+    on ``threads`` torch threads (``use_threads``; one, as the course's saved results). Returns how many
+    trials this worker ran."""
+    use_threads(threads)
+    storage = open_storage(where)
+    study = _wait_until_ready(optuna.load_study(study_name=name, storage=storage))
+    search = study.user_attrs["search"]
+    ran = 0
+    while True:
+        if search is None:
+            trial_id = claim(storage, study)
+            if trial_id is None:
+                return ran
+            trial = optuna.Trial(study, trial_id)
+        elif len(study.get_trials(deepcopy=False)) >= search["trials"]:  # may overshoot by a trial per worker
+            return ran
+        else:
+            trial = study.ask()
+        try:
+            value = run_trial(trial)
+        except BaseException:
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+        study.tell(trial, value)
+        ran += 1
+
+
+def sweep(where: str, name: str, base: TRPOConfig, points: list[dict], seeds: list[int],
+          n_jobs: int = 1, search: dict | None = None, threads: int = 1) -> tuple[optuna.Study, list[int]]:
+    """Create (or join) the study (arguments as in ``create_or_join``), then run n_jobs worker processes
+    on it until it is done. Returns the study and how many trials each worker ran."""
+    if not (isinstance(n_jobs, int) and n_jobs >= 1):
+        raise ValueError(f"n_jobs must be an integer >= 1 (worker processes); got {n_jobs!r}")
+    study = create_or_join(open_storage(where), name, base, points, seeds, search)
+    if n_jobs == 1:
+        return study, [work(where, name, threads)]
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter per worker, on every OS
+    with context.Pool(n_jobs) as pool:
+        return study, pool.starmap(work, [(where, name, threads)] * n_jobs)
+
+
+def export(study: optuna.Study) -> tuple[dict, list[dict]]:
+    """The study's finished trials as a result file's (meta, runs), in the order they were queued.
+
+    A run is {"config": {field: value}, "seed", "total_steps", "curve": {name: [I] values per iteration}}.
+    """
+    attrs = study.user_attrs
+    runs = []
+    finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    for trial in sorted(finished, key=lambda t: t.number):
+        config = dict(trial.params)
+        seed = config.pop("seed") if "seed" in config else trial.user_attrs["seed"]
+        if "point" in config:
+            config = attrs["points"][config["point"]]
+        runs.append({"config": config, "seed": seed, "total_steps": attrs["base"]["total_steps"],
+                     "curve": decode(trial.user_attrs["curve"])})
+    meta = {"study": study.study_name, **{key: attrs[key] for key in ("base", "points", "seeds", "search")},
+            "trials": len(runs), "machine": machine(), "versions": run_environment()}
+    return meta, runs
+
+
+def summary(runs: list[dict]) -> list[str]:
+    """Lines of a table: each configuration, its seeds, and the median of their final last-10 returns."""
+    by_config = {}
+    for run in runs:
+        by_config.setdefault(json.dumps(run["config"], sort_keys=True), []).append(run)
+    lines = ["configuration | seeds | median final return (last 10 episodes)"]
+    for key, group in by_config.items():
+        finals = [run["curve"]["return_last10"][-1] for run in group]
+        seeds = ", ".join(str(run["seed"]) for run in group)
+        lines.append(f"{key} | {seeds} | {statistics.median(finals):.1f}")
+    return lines
