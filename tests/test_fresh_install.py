@@ -38,8 +38,10 @@ print("trpo_lite from", trpo_lite.__file__)
 """
 
 
-def run(args, **kwargs):
-    done = subprocess.run(args, capture_output=True, text=True, **kwargs)
+def run(args, cwd, env=None):
+    """Run a command outside the checkout, with no PYTHONPATH or virtual environment of the caller's."""
+    env = {k: v for k, v in (env or os.environ).items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    done = subprocess.run(args, capture_output=True, text=True, cwd=cwd, env=env, timeout=1800)
     assert done.returncode == 0, f"{args[:4]}...\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout
 
@@ -49,25 +51,25 @@ def test_every_notebook_runs_from_a_fresh_environment_outside_the_checkout(tmp_p
     if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
         pytest.skip("needs a git checkout: the install cell installs the package from the repository")
     venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", str(venv)])
+    run([sys.executable, "-m", "venv", str(venv)], tmp_path)
     python = venv / "bin" / "python"
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     # torch first, pinned: a range would pull a CUDA build from PyPI. The lock constrains the rest.
-    run([python, "-m", "pip", "install", "--quiet", "torch==2.13.0"])
+    run([python, "-m", "pip", "install", "--quiet", "torch==2.13.0"], tmp_path)
     run([python, "-m", "pip", "install", "--quiet", "-c", ROOT / "requirements.lock",
-         *project["dependencies"], *RUNNER])
-    assert run([python, "-c", "import importlib.util; print(importlib.util.find_spec('trpo_lite'))"]).strip() \
-        == "None"
+         *project["dependencies"], *RUNNER], tmp_path)
+    code = "import importlib.util; print(importlib.util.find_spec('trpo_lite'))"
+    found = run([python, "-c", code], tmp_path)
+    assert found.strip() == "None"
     course = tmp_path / "course"
     course.mkdir()
     for notebook in course_notebooks():
         (course / notebook.name).write_text(notebook.read_text(encoding="utf-8"), encoding="utf-8")
     gitconfig = tmp_path / "gitconfig"
     gitconfig.write_text(f'[url "file://{ROOT}"]\n\tinsteadOf = {repository()}\n')
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(gitconfig), "PIP_CONSTRAINT": str(ROOT / "requirements.lock"),
-           "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": ""}
-    env.pop("VIRTUAL_ENV", None)
-    out = run([python, "-c", RUN_ALL, str(ROOT / "tools")], cwd=course, env=env, timeout=1800)
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(gitconfig),
+           "PIP_CONSTRAINT": str(ROOT / "requirements.lock"), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    out = run([python, "-c", RUN_ALL, str(ROOT / "tools")], course, env)
     print(out)
     lines = out.strip().splitlines()
     assert [line.split()[0] for line in lines[:-1]] == [p.name for p in course_notebooks()]

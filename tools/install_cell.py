@@ -29,7 +29,7 @@ def source() -> str:
             "\n"
             'if importlib.util.find_spec("trpo_lite") is None:\n'
             f'    %pip install --quiet "trpo_lite @ git+{repository()}"\n'
-            'if "google.colab" in sys.modules:  # Colab draws ipywidgets 8 sliders with its custom widget manager\n'
+            'if "google.colab" in sys.modules:  # Colab draws ipywidgets 8 with its custom widget manager\n'
             "    from google.colab import output\n"
             "\n"
             "    output.enable_custom_widget_manager()")
