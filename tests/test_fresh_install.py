@@ -67,7 +67,8 @@ def test_every_notebook_runs_from_a_fresh_environment_outside_the_checkout(tmp_p
         (course / notebook.name).write_text(notebook.read_text(encoding="utf-8"), encoding="utf-8")
     gitconfig = tmp_path / "gitconfig"
     gitconfig.write_text(f'[url "file://{ROOT}"]\n\tinsteadOf = {repository()}\n')
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(gitconfig), "PIP_CONSTRAINT": str(ROOT / "requirements.lock"),
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": str(gitconfig),
+           "PIP_CONSTRAINT": str(ROOT / "requirements.lock"),
            "PATH": os.pathsep.join([str(venv / "bin"), os.environ["PATH"]])}
     out = run([python, "-c", RUN_ALL, str(ROOT / "tools")], course, env)
     print(out)
