@@ -119,3 +119,19 @@ def test_step_average_gradient_needs_an_absorbing_last_state():
     mdp = tabular.FiniteMDP.random(np.random.default_rng(0))
     with pytest.raises(ValueError, match="last state is absorbing"):
         ex.step_average_gradient(mdp, mdp.uniform_policy())
+
+
+def test_fisher_blocks_are_the_hessian_of_the_mean_kl():
+    mdp = tabular.FiniteMDP.random(np.random.default_rng(5), n_states=5, n_actions=3, gamma=0.85)
+    theta = torch.tensor(np.random.default_rng(6).normal(size=(5, 3)))
+    old = torch.softmax(theta, 1)
+
+    def mean_kl(t):  # E_{s ~ nu^old} sum_a old(a|s) log(old(a|s) / new(a|s)), written out
+        new = torch.softmax(t, 1)
+        return tabular.visitation(mdp, old) @ (old * (old.log() - new.log())).sum(1)
+
+    hessian = torch.autograd.functional.hessian(mean_kl, theta.clone()).numpy()
+    blocks = ex.fisher_blocks(mdp, old.numpy())
+    for s in range(5):
+        np.testing.assert_allclose(hessian[s, :, s, :], blocks[s], atol=1e-12)
+        assert np.abs(np.delete(hessian[s], s, axis=1)).max() < 1e-15

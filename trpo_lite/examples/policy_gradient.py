@@ -5,8 +5,9 @@ The policy is softmax-tabular, pi_theta(a|s) = softmax(theta[s])_a with paramete
 state has its own row of logits, so d log pi_theta(a|s) / d theta[s', b] = 1[s' = s] (1[a = b] - pi(b|s)).
 On it the policy gradient theorem (Sutton et al. 2000) is a finite sum over the table
 (``policy_gradient_theorem``), and episodes of the real environment give Monte Carlo draws of it
-(``episode_gradients``). ``step_average_gradient`` is what an average over a batch's steps without the
-factor gamma^t estimates instead, as the agent's update and most implementations compute it.
+(``episode_gradients``); ``fisher_blocks`` is the mean KL's curvature. ``step_average_gradient`` is
+what an average over a batch's steps without the factor gamma^t estimates instead, as the agent's
+update and most implementations compute it.
 
 Shapes: S states, A actions, B episodes, T_b steps of episode b.
 """
@@ -33,6 +34,16 @@ def policy_gradient_theorem(mdp: FiniteMDP, pi) -> np.ndarray:
     pi = np.asarray(pi, dtype=float)
     weight = tabular.visitation(mdp, pi)[:, None] * pi * tabular.advantages(mdp, pi)  # nu(s) pi(a|s) A(s, a)
     return np.einsum("sa,sab->sb", weight, softmax_score(pi)) / (1 - mdp.gamma)
+
+
+def fisher_blocks(mdp: FiniteMDP, pi) -> np.ndarray:
+    """[S, A, A] the Fisher matrix of the softmax-tabular pi [S, A] under its visitation nu, block by block:
+    block s is nu(s) sum_a pi(a|s) grad log pi(a|s) grad log pi(a|s)^T, over theta[s]; the blocks of two
+    different states are 0. It is the Hessian of the mean KL E_{s ~ nu}[D_KL(pi(.|s) || pi'(.|s))] at
+    pi' = pi (E9)."""
+    pi = np.asarray(pi, dtype=float)
+    score = softmax_score(pi)
+    return np.einsum("s,sa,sab,sac->sbc", tabular.visitation(mdp, pi), pi, score, score)
 
 
 def discounted_returns_to_go(episode: Episode, gamma: float) -> np.ndarray:
