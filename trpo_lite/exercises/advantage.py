@@ -62,7 +62,7 @@ def _explain_advantages(mdp: FiniteMDP, pi: np.ndarray, answer: np.ndarray, want
         (R - v[:, None],
          tr("you left out the future: Q(s, a) = R(s, a) + gamma * E[V(s')], not just R(s, a)")),
     ], scale=scale)
-    average = (pi * answer).sum(1)
+    average = (pi * answer).sum(1).astype(answer.dtype)  # judged at the answer's precision
     s = int(np.abs(average).argmax())
     if not is_close(as_answer(tr("the average advantage"), average[s]), 0.0, scale=scale):
         raise ExerciseError(tr("under pi the advantages of a state must average to 0 (sum_a pi(a|s) "
