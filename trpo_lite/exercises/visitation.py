@@ -16,6 +16,7 @@ from trpo_lite.exercises._base import (
     ExerciseError,
     as_answer,
     check_close,
+    digits,
     is_close,
     mismatch,
     name_the_mistake,
@@ -69,8 +70,10 @@ def check_visitation(fn) -> str:
             continue
         name_the_mistake(answer, _visitation_mistakes(mdp, pi, float(answer.sum())), scale=float(nu.max()))
         if not is_close(as_answer(tr("the sum of nu"), answer.sum()), 1.0):
+            total = float(answer.sum())
             raise ExerciseError(tr("nu should sum to 1 (it is a probability distribution over states); yours "
-                                   "sums to {total:.4f} (gamma = {gamma}).", total=answer.sum(), gamma=gamma))
+                                   "sums to {total:.{digits}g} (gamma = {gamma}).", total=total,
+                                   digits=digits(total, 1.0), gamma=gamma))
         raise mismatch(tr("nu"), answer, nu, where=tr("gamma = {gamma}", gamma=gamma),
                        advice=tr("Check P_pi[s, s'] = sum_a pi(a|s) P[s, a, s'] and the discount gamma^t"))
     return passed(tr("nu = (1 - gamma) start^T (I - gamma P_pi)^-1 on {n} random MDPs.", n=len(GAMMAS)))
