@@ -15,6 +15,7 @@ from trpo_lite.exercises._base import (
     ExerciseError,
     as_answer,
     check_close,
+    digits,
     is_close,
     name_the_mistake,
     passed,
@@ -146,9 +147,7 @@ def check_natural_step(fn) -> str:
         answer = _as_vector(tr("your step"), fn(g.clone(), H.clone(), max_kl), len(g))
         x = torch.linalg.solve(H, g)
         expected = (natural_step_scale(x, H @ x, max_kl) * x).numpy()
-        # solving with H (condition number up to 100) amplifies an answer's rounding up to 100 times
-        slack = 100.0
-        if is_close(answer, expected, slack=slack):
+        if is_close(answer, expected):
             continue
         x, g, H = x.numpy(), g.numpy(), H.numpy()
         _direction(answer, x, g, H)
@@ -162,9 +161,10 @@ def check_natural_step(fn) -> str:
             (np.sqrt(max_kl / gx) * x,
              tr("you forgot the factor 2: your step has 1/2 d^T H d = {kl:.4g} = delta / 2; the constraint "
                 "is 1/2 d^T H d = delta, so beta = sqrt(2 delta / (g^T H^-1 g))", kl=kl_model)),
-        ], scale=float(np.abs(expected).max()), slack=slack)
-        raise ExerciseError(tr("the step points the right way but its size is wrong: 1/2 d^T H d = {kl:.4g}, "
-                               "while the step should end on the boundary 1/2 d^T H d = delta = {max_kl:.4g}",
-                               kl=kl_model, max_kl=max_kl))
+        ], scale=float(np.abs(expected).max()))
+        raise ExerciseError(tr("the step points the right way but its size is wrong: 1/2 d^T H d = "
+                               "{kl:.{digits}g}, while the step should end on the boundary 1/2 d^T H d = "
+                               "delta = {max_kl:.{digits}g}", kl=kl_model, max_kl=max_kl,
+                               digits=digits(kl_model, max_kl)))
     return passed(tr("d = sqrt(2 delta / (g^T H^-1 g)) H^-1 g ends on the KL ellipse, climbing fastest "
                      "(E9)."))
