@@ -39,17 +39,18 @@ def in_torch(fn):
     return lambda *args: fn(*map(to_torch, args))
 
 
+def scaled(got, factor: float):
+    """got times factor, in got's own dtype (numbers, numpy, torch, and tuples or lists of them)."""
+    if isinstance(got, tuple | list):
+        return type(got)(scaled(x, factor) for x in got)
+    if isinstance(got, np.ndarray | np.floating):
+        return got * got.dtype.type(factor)
+    return got * factor
+
+
 def nudged(fn, relative: float):
     """fn with its answer scaled by (1 + relative): wrong by that much, in the answer's own dtype."""
-    def wrong(*args):
-        got = fn(*args)
-        if isinstance(got, np.ndarray | np.floating):
-            return got * got.dtype.type(1 + relative)
-        if isinstance(got, torch.Tensor):
-            return got * (1 + relative)
-        return np.asarray(got, dtype=float) * (1 + relative)
-
-    return wrong
+    return lambda *args: scaled(fn(*args), 1 + relative)
 
 
 NUMBER = r"(-?[\d.]+(?:e[-+]\d+)?|nan|inf)"

@@ -45,7 +45,8 @@ for float32 (about 80 float32 roundings); a float64 answer whose every entry is 
 size of the numbers the answer is computed from, so entries near 0 in an array are judged at the array's
 size (pass a larger one where the answer subtracts larger numbers, as A = Q - V does). ``slack``
 multiplies the tolerance where the math amplifies rounding, such as a solve with an ill-conditioned
-matrix; say why in a comment. No checker keeps tolerances of its own.
+matrix, or where the dtype cannot show the precision (parameters updated in place stay float64); say why
+in a comment. No checker keeps tolerances of its own.
 
 Every text a learner reads goes through ``tr`` (``trpo_lite.language``) with placeholders (numbers
 formatted by a spec in the text), built when the checker runs, so the Chinese edition can translate it;
