@@ -40,13 +40,13 @@ STEP_CASES = (
 
 def _number(got, where: str) -> float:
     """The learner's step count (int, float, numpy or torch) as a float, or ExerciseError."""
-    try:
-        if isinstance(got, bool | str):
-            raise ExerciseError(got)
-        return float(as_answer(tr("the env step count"), got))
-    except ExerciseError as exc:
-        raise ExerciseError(tr("{where}: return the env step count as a number (or None); got {got!r}",
-                               where=where, got=got)) from exc
+    if not isinstance(got, bool | str):
+        try:
+            return float(as_answer(tr("the env step count"), got))
+        except ExerciseError:
+            pass
+    raise ExerciseError(tr("{where}: return the env step count as a number (or None); got {got!r}",
+                           where=where, got=got))
 
 
 def _same(got, expected: float) -> bool:
