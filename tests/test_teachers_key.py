@@ -4,11 +4,11 @@ says "Correct" to its model answer, and an exercise without one fails, named."""
 import importlib.util
 import inspect
 import re
-import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from trpo_lite import exercises
 
