@@ -176,9 +176,9 @@ def mismatch(what: str, answer: np.ndarray, expected, *, where: str = "", advice
                    if index else tr("{what} is {got}, not a finite number", what=what, got=got))
     else:
         numbers = {"want": want, "got": got, "digits": digits(got, want)}
-        message = (tr("{what}[{index}] should be {want:#.{digits}g}; yours is {got:#.{digits}g}", what=what,
+        message = (tr("{what}[{index}] should be {want:.{digits}g}; yours is {got:.{digits}g}", what=what,
                       index=index, **numbers) if index
-                   else tr("{what} should be {want:#.{digits}g}; yours is {got:#.{digits}g}", what=what,
+                   else tr("{what} should be {want:.{digits}g}; yours is {got:.{digits}g}", what=what,
                            **numbers))
     if where:
         message = tr("{where}: {message}", where=where, message=message)
@@ -188,8 +188,8 @@ def mismatch(what: str, answer: np.ndarray, expected, *, where: str = "", advice
 
 
 def digits(got: float, want: float) -> int:
-    """How many significant digits to print two different numbers with (format spec ``#.{digits}g``): one
-    past the first that differs, at least 5, so 2.21795 and 2.21812, 1.00000 and 1.00002 never read alike."""
+    """How many significant digits to print two different numbers with (format spec ``.{digits}g``): one
+    past the first that differs, at least 5, so 2.21795 and 2.21812, 1 and 1.00002 never read alike."""
     first = next((n for n in range(1, 18) if "{:#.{n}g}".format(got, n=n) != "{:#.{n}g}".format(want, n=n)),
                  16)
     return max(first + 1, 5)

@@ -139,8 +139,8 @@ def check_seed_summary(fn) -> str:
                 raise ExerciseError(tr("{where} (an even number of seeds), the median is the average of the "
                                        "two middle values, {median:g}; you returned one of them, {got:g}",
                                        where=where, median=median, got=got_median))
-            raise ExerciseError(tr("{where}, the median is {median:#.{digits}g}; you returned "
-                                   "{got:#.{digits}g}", where=where, median=median, got=got_median,
+            raise ExerciseError(tr("{where}, the median is {median:.{digits}g}; you returned "
+                                   "{got:.{digits}g}", where=where, median=median, got=got_median,
                                    digits=digits(got_median, median)))
         if not _same(pair[1], std):
             population = x.std()
@@ -151,8 +151,8 @@ def check_seed_summary(fn) -> str:
             if _same(pair[1], std**2) or _same(pair[1], population**2):
                 raise ExerciseError(tr("{where}, {got:.4g} is a variance; the std is its square root",
                                        where=where, got=got_std))
-            raise ExerciseError(tr("{where}, the sample std is {std:#.{digits}g}; you returned "
-                                   "{got:#.{digits}g}", where=where, std=std, got=got_std,
+            raise ExerciseError(tr("{where}, the sample std is {std:.{digits}g}; you returned "
+                                   "{got:.{digits}g}", where=where, std=std, got=got_std,
                                    digits=digits(got_std, std)))
     return passed(tr("median and sample standard deviation over seeds, the input left as it was."))
 
@@ -196,7 +196,7 @@ def check_median_steps(fn) -> str:
         if expected is None:
             raise ExerciseError(tr("{where}, the median is None (the median seed never got there); you "
                                    "returned {got:g}", where=where, got=value))
-        raise ExerciseError(tr("{where}, the median is {expected:#.{digits}g}; you returned "
-                               "{got:#.{digits}g}", where=where, expected=expected, got=value,
+        raise ExerciseError(tr("{where}, the median is {expected:.{digits}g}; you returned "
+                               "{got:.{digits}g}", where=where, expected=expected, got=value,
                                digits=digits(value, expected)))
     return passed(tr("the median over seeds, a seed that never got there counted as the slowest."))

@@ -58,7 +58,7 @@ def _latest_wrong(answer: np.ndarray, expected: np.ndarray, batch: dict, what: s
           tr("a step where truncated is True") if flags == ["truncated"] else
           tr("an ordinary step (no episode end)"))
     got, want = float(answer[index]), float(expected[index])
-    return tr("{what}{index} is {got:#.{digits}g}, expected {want:#.{digits}g}: the latest wrong step of "
+    return tr("{what}{index} is {got:.{digits}g}, expected {want:.{digits}g}: the latest wrong step of "
               "that env, where the error starts; it is {at}. {n_wrong} of {n_all} entries are "
               "off.", what=what, index=list(index),
               got=got, want=want, digits=digits(got, want), at=at, n_wrong=int(wrong.sum()),

@@ -123,6 +123,7 @@ def _direction(answer: np.ndarray, x: np.ndarray, g: np.ndarray, H: np.ndarray) 
     """Raise ExerciseError if the step does not point along x = H^-1 g, saying where it points."""
     if not np.isfinite(answer).all():
         raise ExerciseError(tr("your step contains NaN or inf"))
+    # along a direction means a cosine of +-1 up to rounding: 1e-5 leaves room for a float32 step
     if _cos(answer, x) < -1 + 1e-5:
         raise ExerciseError(tr("your step points along -H^-1 g, downhill: it lowers the surrogate. The step "
                                "climbs: d = +beta H^-1 g with beta > 0"))
