@@ -144,17 +144,16 @@ def check_trpo_step(fn) -> str:
         if rejected:
             worst = float((got - theta).abs().max())
             if worst < 1e-9:
-                hint = tr("subtracting the step again is not exact in floating point: write back a copy of "
-                          "theta")
+                hint = tr("subtracting the step again is not exact in floating point: write back a copy "
+                          "of theta")
             elif gain_got <= 0:
                 hint = tr("you kept a step with surrogate gain {gain:.3g} <= 0 instead of restoring theta",
                           gain=gain_got)
             else:
                 hint = tr("your step is not along x = H^-1 g, the direction TRPO scales and searches along")
             raise ExerciseError(tr("{where}, no fraction of the step improves L, so the line search must "
-                                   "leave theta exactly as it was; it moved by up to {worst:.3g}: "
-                                   "{hint}", where=where,
-                                   worst=worst, hint=hint))
+                                   "leave theta exactly as it was; it moved by up to {worst:.3g}: {hint}",
+                                   where=where, worst=worst, hint=hint))
         for slip in STEP_SLIPS:
             slipped = (_after(None, case, index, slip)[1] - theta).numpy()
             if is_close(answer, slipped, slack=SLACK) and not torch.equal(got, theta):
@@ -164,19 +163,17 @@ def check_trpo_step(fn) -> str:
                                    "(line_search does it in place). If you did, your full step was too long "
                                    "for every fraction the line search tries: scale x to the trust region, "
                                    "beta = sqrt(2 delta / x^T H x) = natural_step_scale(x, fvp(x), max_kl) "
-                                   "(E9)",
-                                   where=where))
+                                   "(E9)", where=where))
         if kl_got > MAX_KL:
             raise ExerciseError(tr("{where}: your step has mean KL {kl:.4g} > max_kl = {max_kl}. The "
                                    "quadratic model only puts the full step on the boundary; run line_search "
-                                   "on it, which shrinks it until the true KL is <= max_kl "
-                                   "(E12)", where=where, kl=kl_got,
-                                   max_kl=MAX_KL))
+                                   "on it, which shrinks it until the true KL is <= max_kl (E12)",
+                                   where=where, kl=kl_got, max_kl=MAX_KL))
         raise ExerciseError(tr("{where}: your parameters end up {distance:.3g} away from TRPO's step. Chain "
                                "the package's pieces in order: conjugate_gradient(fvp, g), "
                                "natural_step_scale(x, fvp(x), max_kl), then line_search on the scaled step "
-                               "with its default arguments",
-                               where=where, distance=float((got - expected).norm())))
+                               "with its default arguments", where=where,
+                               distance=float((got - expected).norm())))
     return passed(tr("x = H^-1 g by CG, scaled to the trust region, then the line search: one TRPO update "
                      "(E14)."))
 
@@ -201,8 +198,8 @@ def _ev_mistakes(v: torch.Tensor, y: torch.Tensor) -> list:
         *[(1 - (y - v).pow(2).mean() / y.var(unbiased=unbiased),
            tr("you used the mean squared error mean((targets - values)^2) (that gives R^2, the "
               "coefficient of determination); explained variance uses the variance of the residual, so a "
-              "constant offset in V is not counted: 1 - Var[targets - values] / "
-              "Var[targets]")) for unbiased in both],
+              "constant offset in V is not counted: 1 - Var[targets - values] / Var[targets]"))
+          for unbiased in both],
         *[(1 - (y - v).var(unbiased=unbiased) / y.var(unbiased=not unbiased),
            tr("the numerator and denominator use different variance formulas (one divides by B, the "
               "other by B - 1); use the same for both")) for unbiased in both],

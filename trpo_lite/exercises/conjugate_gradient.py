@@ -208,15 +208,14 @@ def _judge(where: str, fraction: np.ndarray, state, theta, full_step, expected, 
         if not torch.equal(now, theta):
             worst = float((now - theta).abs().max())
             hint = (tr("subtracting the step again is not exact in floating point: write back a copy of "
-                       "theta saved before the "
-                       "loop") if worst < 1e-9 else tr("you left them at the last step tried"))
+                       "theta saved before the loop") if worst < 1e-9
+                    else tr("you left them at the last step tried"))
             raise ExerciseError(tr("{where}, the parameters must be restored bit for bit; they differ by up "
                                    "to {worst:.3g}: {hint}", where=where, worst=worst, hint=hint))
         return
     if got == 0.0:
-        raise ExerciseError(tr("{where}, the fraction {fraction:.6g} passes both tests "
-                               "(KL {kl:.4g} <= {max_kl}, gain {gain:.3g} > 0), but you returned 0.0 "
-                               "(no step)", where=where,
+        raise ExerciseError(tr("{where}, the fraction {fraction:.6g} passes both tests (KL {kl:.4g} <= "
+                               "{max_kl}, gain {gain:.3g} > 0), but you returned 0.0 (no step)", where=where,
                                fraction=expected.step_fraction, kl=expected.kl, max_kl=max_kl,
                                gain=expected.surrogate_gain))
     if kl_now > max_kl:
@@ -225,8 +224,8 @@ def _judge(where: str, fraction: np.ndarray, state, theta, full_step, expected, 
                                where=where, kl=kl_now, max_kl=max_kl))
     if not gain_now > 0:
         raise ExerciseError(tr("{where}: you accepted a step with surrogate gain {gain:.3g} <= 0; a step "
-                               "must also improve L, so shrink until surrogate_gain() > "
-                               "0", where=where, gain=gain_now))
+                               "must also improve L, so shrink until surrogate_gain() > 0",
+                               where=where, gain=gain_now))
     if not is_close(as_answer(tr("theta"), now, now.shape), (theta + got * full_step).numpy()):
         raise ExerciseError(tr("{where}: you returned f = {got:.6g}, but the parameters are not at theta + f "
                                "* full_step; leave them at the step you accept", where=where, got=got))
@@ -234,7 +233,7 @@ def _judge(where: str, fraction: np.ndarray, state, theta, full_step, expected, 
         raise ExerciseError(tr("{where}: the first of 1, {coef:g}, {coef2:g}, ... passing both tests is "
                                "{expected:.{digits}g}, you returned {got:.{digits}g}; start at the full "
                                "step, shrink it by alpha = BACKTRACK_COEF = {coef:g} each time and take the "
-                               "first fraction that "
-                               "passes", where=where, coef=BACKTRACK_COEF, coef2=BACKTRACK_COEF**2,
+                               "first fraction that passes", where=where, coef=BACKTRACK_COEF,
+                               coef2=BACKTRACK_COEF**2,
                                expected=expected.step_fraction, got=got,
                                digits=digits(got, expected.step_fraction)))

@@ -91,13 +91,11 @@ def _diagnose(got, expected, threshold, last10, mean, batch) -> str:
         return tr("you returned {got:g}, an iteration index; return that row's env step count "
                   "(time/env_steps = {expected})", got=got, expected=expected)
     if got in (expected - batch, expected + batch):
+        numbers = {"got": got, "threshold": threshold, "expected": expected}
         return (tr("one iteration early: you returned {got:g}, but the first row with return_last10 >= "
-                   "{threshold:g} ends at {expected} env "
-                   "steps", got=got, threshold=threshold, expected=expected)
-                if got < expected else
+                   "{threshold:g} ends at {expected} env steps", **numbers) if got < expected else
                 tr("one iteration late: you returned {got:g}, but the first row with return_last10 >= "
-                   "{threshold:g} ends at {expected} env "
-                   "steps", got=got, threshold=threshold, expected=expected))
+                   "{threshold:g} ends at {expected} env steps", **numbers))
     if got == strict:
         return tr("a return exactly equal to the threshold counts as reaching it: use >=, not >")
     return tr("expected {expected}, the time/env_steps of the first row whose rollout/return_last10 >= "
@@ -133,8 +131,8 @@ def check_seed_summary(fn) -> str:
                                        "({median:g}) is the middle value after sorting", where=where,
                                        got=got_median, median=median))
             if got_median == x[n // 2] or (n % 2 == 0 and got_median == x[n // 2 - 1]):
-                raise ExerciseError(tr("{where}, {got:g} is the middle entry of the unsorted list; sort "
-                                       "first", where=where, got=got_median))
+                raise ExerciseError(tr("{where}, {got:g} is the middle entry of the unsorted list; "
+                                       "sort first", where=where, got=got_median))
             if n % 2 == 0 and got_median in np.sort(x)[n // 2 - 1: n // 2 + 1]:
                 raise ExerciseError(tr("{where} (an even number of seeds), the median is the average of the "
                                        "two middle values, {median:g}; you returned one of them, {got:g}",
