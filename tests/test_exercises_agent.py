@@ -8,7 +8,7 @@ from exercise_answers import in_float32, nudged, numbers_differ
 
 from trpo_lite import BACKTRACK_COEF, conjugate_gradient, flat_params, line_search, set_flat_params
 from trpo_lite.exercises._base import ExerciseError
-from trpo_lite.exercises.agent import check_explained_variance, check_trpo_step
+from trpo_lite.exercises.agent import CASES, STEP_SLIPS, _after, check_explained_variance, check_trpo_step
 
 
 def step_variant(params, g, fvp, max_kl, surrogate_gain, kl, *, direction="x", scale="sqrt",
@@ -76,7 +76,7 @@ def test_a_slightly_wrong_step_fails(float32, relative):
         ({"direction": "g"}, "points along g, the plain gradient"),
         ({"direction": "Hg"}, "points along H g"),
         ({"scale": "no_sqrt"}, "the scale is its square root"),
-        ({"scale": "none"}, "theta is unchanged.*your full step was too long for every fraction"),
+        ({"scale": "none"}, "stepped by x itself"),
         ({"scale": "no_two"}, r"sqrt\(delta / x\^T H x\)"),
         ({"search": "none"}, r"mean KL .* > max_kl"),
         ({"search": "keep"}, r"surrogate gain .* <= 0 instead of restoring"),
@@ -137,3 +137,19 @@ def test_a_slightly_wrong_explained_variance_fails_with_two_different_numbers(an
     with pytest.raises(ExerciseError) as error:
         check_explained_variance(nudged(answer, relative))
     assert numbers_differ(str(error.value), "the explained variance should be {n}; yours is {n}")
+
+
+def test_each_step_mistake_is_told_apart_where_trpo_steps():
+    # The checker names a mistake by its result, so on some case where TRPO's step is accepted each
+    # mistake must move theta (else it looks like doing nothing) to a point of its own.
+    told_apart = set()
+    for index, case in enumerate(CASES):
+        theta, right, _, _ = _after(None, case, index)
+        if torch.equal(right, theta):
+            continue  # rejected: every answer must leave theta as it was
+        results = {mistake: _after(None, case, index, mistake)[1] for mistake in STEP_SLIPS}
+        for mistake, got in results.items():
+            others = [right, theta] + [r for m, r in results.items() if m != mistake]
+            if not any(torch.allclose(got, other, rtol=1e-9, atol=1e-12) for other in others):
+                told_apart.add(mistake)
+    assert told_apart == set(STEP_SLIPS)

@@ -31,6 +31,7 @@ from trpo_lite.value import explained_variance
 SEED = 8
 MAX_KL = 0.01
 SLACK = 1e3  # float64's 1e-8 times SLACK: float32's 1e-5, for steps built in float32 (see check_trpo_step)
+G_SCALE = 0.05  # g = G_SCALE z, z ~ N(0, I)
 
 STEP_SLIPS = ("direction_g", "direction_Hg", "no_sqrt", "no_scale", "no_two")
 
@@ -96,6 +97,9 @@ def _build(case: _Case, index: int):
     """(params [W (2, 2), b (2,)], g [P], fvp, surrogate_gain, kl) for one case; the closures read params."""
     rng = np.random.default_rng([SEED, index])
     H, g = random_spd(rng, 6)  # P = 6, eigenvalues over two decades
+    # |g| about 0.1, as on notebook 08's CartPole batch: beta = sqrt(2 delta / x^T H x) is then near 1, as
+    # there, and x itself (unscaled) is a step the line search accepts at a different length than beta x
+    g = G_SCALE * g
     theta_old = torch.as_tensor(rng.normal(size=6))
     x = torch.linalg.solve(H, g)
     beta_gx = float(torch.sqrt(2 * MAX_KL / (x @ H @ x))) * float(g @ x)
