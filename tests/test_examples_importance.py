@@ -27,16 +27,16 @@ def uniform_data():
 
 def test_policies_are_distributions_with_the_stated_shape():
     assert np.allclose(ex.old_policy(0.25), lake_mdp(ex.GAMMA).uniform_policy())
-    for eps in ex.EPSILONS:
-        pi = ex.old_policy(eps)
+    for p in ex.RARE_PROBS:
+        pi = ex.old_policy(p)
         np.testing.assert_allclose(pi.sum(1), 1.0, atol=1e-12)
-        assert np.allclose(np.sort(pi[~TIED], 1)[:, 0], min(eps, (1 - eps) / 3))
+        assert np.allclose(np.sort(pi[~TIED], 1)[:, 0], min(p, (1 - p) / 3))
         np.testing.assert_allclose(pi[TIED], 0.25)  # pi_new favours no action there
-    for alpha in ex.ALPHAS:
-        np.testing.assert_allclose(ex.new_policy(alpha).sum(1), 1.0, atol=1e-12)
-    with pytest.raises(ValueError, match="eps"):
+    for kappa in ex.KAPPAS:
+        np.testing.assert_allclose(ex.new_policy(kappa).sum(1), 1.0, atol=1e-12)
+    with pytest.raises(ValueError, match="p must lie in"):
         ex.old_policy(0.0)
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(ValueError, match="kappa"):
         ex.new_policy(1.5)
 
 
@@ -79,10 +79,10 @@ def test_estimates_equal_the_package_surrogate_on_the_explicit_batch(uniform_dat
         ex.estimates(uniform_data, pi_new, 7)
 
 
-@pytest.mark.parametrize("eps", ex.EPSILONS)
-def test_e6_identity_holds_exactly(eps):
+@pytest.mark.parametrize("p", ex.RARE_PROBS)
+def test_e6_identity_holds_exactly(p):
     # E_{nu_old} E_{pi_old}[rho A] = E_{nu_old} E_{pi_new}[A], so J(old) + it / (1 - gamma) is L (E5).
-    data, pi_new, mdp = ex.old_data(eps), ex.new_policy(0.5), lake_mdp(ex.GAMMA)
+    data, pi_new, mdp = ex.old_data(p), ex.new_policy(0.5), lake_mdp(ex.GAMMA)
     q = data.visitation[:, None] * data.pi_old
     gain = (q * ex.ratios(data, pi_new) * data.advantages).sum()
     assert data.objective + gain / (1 - mdp.gamma) == pytest.approx(
@@ -111,25 +111,25 @@ def test_chi_square_against_a_loop_and_twice_the_kl_for_small_steps(uniform_data
     # Both divergences are quadratic at new = old with chi^2 = 2 KL to leading order.
     small = ex.exact_summary(uniform_data, ex.new_policy(0.01))
     assert small["chi2"] / small["kl"] == pytest.approx(2.0, rel=0.03)
-    # Uniform old, greedy mix: 3 alpha^2 in every state with a best action, 0 where all actions tie.
+    # Uniform old, greedy mix: 3 kappa^2 in every state with a best action, 0 where all actions tie.
     far = ex.exact_summary(uniform_data, ex.new_policy(0.9))
     assert far["chi2"] == pytest.approx(3 * 0.9**2 * uniform_data.visitation[~TIED].sum())
 
 
-@pytest.mark.parametrize("eps", ex.EPSILONS)
-def test_mean_kl_is_the_visitation_weighted_textbook_sum(eps):
-    data, pi_new = ex.old_data(eps), ex.new_policy(0.5)
+@pytest.mark.parametrize("p", ex.RARE_PROBS)
+def test_mean_kl_is_the_visitation_weighted_textbook_sum(p):
+    data, pi_new = ex.old_data(p), ex.new_policy(0.5)
     per_state = [sum(o * np.log(o / n) for o, n in zip(old, new, strict=True) if o > 0)
                  for old, new in zip(data.pi_old, pi_new, strict=True)]
     assert ex.exact_summary(data, pi_new)["kl"] == pytest.approx(data.visitation @ per_state, rel=1e-12)
 
 
-@pytest.mark.parametrize("eps", ex.EPSILONS)
+@pytest.mark.parametrize("p", ex.RARE_PROBS)
 @pytest.mark.parametrize("n_samples", ex.SAMPLE_SIZES)
-def test_estimates_are_unbiased_within_standard_errors(eps, n_samples):
-    data = ex.old_data(eps)
-    for alpha in ex.ALPHAS if eps == 0.25 else (0.5,):
-        pi_new = ex.new_policy(alpha)
+def test_estimates_are_unbiased_within_standard_errors(p, n_samples):
+    data = ex.old_data(p)
+    for kappa in ex.KAPPAS if p == 0.25 else (0.5,):
+        pi_new = ex.new_policy(kappa)
         exact = ex.exact_summary(data, pi_new, n_samples)
         est = ex.estimates(data, pi_new, n_samples)
         assert abs(est.mean() - exact["surrogate"]) < 4 * exact["sd"] / np.sqrt(ex.N_REPEATS)
@@ -137,8 +137,8 @@ def test_estimates_are_unbiased_within_standard_errors(eps, n_samples):
 
 @pytest.mark.parametrize("n_samples", ex.SAMPLE_SIZES)
 def test_empirical_variance_matches_the_closed_form_on_the_mixing_path(uniform_data, n_samples):
-    for alpha in ex.ALPHAS:
-        pi_new = ex.new_policy(alpha)
+    for kappa in ex.KAPPAS:
+        pi_new = ex.new_policy(kappa)
         est = ex.estimates(uniform_data, pi_new, n_samples)
         exact_var = ex.exact_summary(uniform_data, pi_new, n_samples)["sd"] ** 2
         assert abs(est.var(ddof=1) - exact_var) < 4 * ex.variance_se(est)
@@ -146,7 +146,7 @@ def test_empirical_variance_matches_the_closed_form_on_the_mixing_path(uniform_d
 
 def test_variance_sweep_grows_with_the_spread_and_stays_under_the_bound(uniform_data):
     sweep = ex.variance_sweep()
-    mix, rare = sweep["alpha"], sweep["eps"]
+    mix, rare = sweep["kappa"], sweep["p"]
     assert np.all(np.diff(mix["chi2"]) > 0) and np.all(np.diff(rare["chi2"]) > 0)
     assert np.all(np.diff(rare["var"]) > 0)
     assert mix["var"][-1] > 2.5 * mix["var"][0]
@@ -155,31 +155,31 @@ def test_variance_sweep_grows_with_the_spread_and_stays_under_the_bound(uniform_
     # Var <= max|A|^2 E_old[rho^2] / (1 - gamma)^2, per sample, in L units.
     for name, rows in sweep.items():
         for param, chi2, var in zip(rows["param"], rows["chi2"], rows["var"], strict=True):
-            data = uniform_data if name == "alpha" else ex.old_data(param)
+            data = uniform_data if name == "kappa" else ex.old_data(param)
             bound = np.abs(data.advantages).max() ** 2 * (1 + chi2) / (1 - ex.GAMMA) ** 2
             assert var <= bound
 
 
-@pytest.mark.parametrize("alpha", ex.ALPHAS)
-def test_ratio_distribution_on_the_mixing_path(uniform_data, alpha):
-    # Uniform old, greedy mix: where an action is best, rho = 1 + 3 alpha on a* (prob 1/4), 1 - alpha
+@pytest.mark.parametrize("kappa", ex.KAPPAS)
+def test_ratio_distribution_on_the_mixing_path(uniform_data, kappa):
+    # Uniform old, greedy mix: where an action is best, rho = 1 + 3 kappa on a* (prob 1/4), 1 - kappa
     # elsewhere (prob 3/4); where every action ties, pi_new stays uniform and rho = 1.
     share = uniform_data.visitation[~TIED].sum()
-    values, probs = ex.ratio_distribution(uniform_data, ex.new_policy(alpha))
-    expected = {1 - alpha: 0.75 * share, 1.0: 1 - share, 1 + 3 * alpha: 0.25 * share}
-    if alpha == 0:
+    values, probs = ex.ratio_distribution(uniform_data, ex.new_policy(kappa))
+    expected = {1 - kappa: 0.75 * share, 1.0: 1 - share, 1 + 3 * kappa: 0.25 * share}
+    if kappa == 0:
         expected = {1.0: 1.0}
     np.testing.assert_allclose(values, sorted(expected), atol=1e-9)
     np.testing.assert_allclose(probs, [expected[k] for k in sorted(expected)], atol=1e-12)
 
 
-@pytest.mark.parametrize("eps", ex.EPSILONS[1:])
-def test_ratio_distribution_with_a_rare_action(eps):
-    data = ex.old_data(eps)
+@pytest.mark.parametrize("p", ex.RARE_PROBS[1:])
+def test_ratio_distribution_with_a_rare_action(p):
+    data = ex.old_data(p)
     share = data.visitation[~TIED].sum()
     values, probs = ex.ratio_distribution(data, ex.new_policy(0.5))
-    np.testing.assert_allclose(values, [0.125 / ((1 - eps) / 3), 1.0, 0.625 / eps], rtol=1e-9)
-    np.testing.assert_allclose(probs, [(1 - eps) * share, 1 - share, eps * share], atol=1e-12)
+    np.testing.assert_allclose(values, [0.125 / ((1 - p) / 3), 1.0, 0.625 / p], rtol=1e-9)
+    np.testing.assert_allclose(probs, [(1 - p) * share, 1 - share, p * share], atol=1e-12)
     assert values @ probs == pytest.approx(1.0)  # E_old[rho] = 1
 
 
@@ -200,21 +200,21 @@ def check_histogram_numbers(numbers, data, pi_new, n_samples):
 
 
 @pytest.mark.parametrize("n_samples", ex.SAMPLE_SIZES)
-def test_estimator_numbers_over_the_alpha_slider(uniform_data, n_samples):
+def test_estimator_numbers_over_the_kappa_slider(uniform_data, n_samples):
     spans = set()
-    for alpha in ex.ALPHAS if n_samples == 100 else ex.ALPHAS[::6]:
-        numbers = ex.estimator_numbers(alpha, n_samples)
-        check_histogram_numbers(numbers, uniform_data, ex.new_policy(alpha), n_samples)
+    for kappa in ex.KAPPAS if n_samples == 100 else ex.KAPPAS[::6]:
+        numbers = ex.estimator_numbers(kappa, n_samples)
+        check_histogram_numbers(numbers, uniform_data, ex.new_policy(kappa), n_samples)
         spans.add(numbers["span"])
-    assert len(spans) == 1  # one range for the whole alpha slider, so the widening is visible
+    assert len(spans) == 1  # one range for the whole kappa slider, so the widening is visible
 
 
-@pytest.mark.parametrize("eps", ex.EPSILONS)
-def test_rare_action_numbers_over_their_slider(eps):
-    data, pi_new = ex.old_data(eps), ex.new_policy(0.5)
+@pytest.mark.parametrize("p", ex.RARE_PROBS)
+def test_rare_action_numbers_over_their_slider(p):
+    data, pi_new = ex.old_data(p), ex.new_policy(0.5)
     for n_samples in ex.SAMPLE_SIZES:
-        check_histogram_numbers(ex.rare_action_numbers(eps, n_samples), data, pi_new, n_samples)
+        check_histogram_numbers(ex.rare_action_numbers(p, n_samples), data, pi_new, n_samples)
     # With pi_old(a*|s) small, a typical batch misses a* and underestimates L: median < exact L.
     est, exact = ex.estimates(data, pi_new, 100), ex.exact_summary(data, pi_new)["surrogate"]
-    if eps <= 0.01:
+    if p <= 0.01:
         assert np.median(est) < exact - 0.5 * (exact - data.objective)

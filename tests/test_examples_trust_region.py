@@ -57,8 +57,8 @@ def test_path_curves_hold_the_bound_and_match_the_package(random_mdp):
     old = mdp.random_policy(rng)
     c = tr.path_curves(mdp, old)
     greedy = tabular.greedy_policy(mdp, old)
-    for k in (0, 20, 40, len(c["alpha"]) - 2):
-        pi = (1 - c["alpha"][k]) * old + c["alpha"][k] * greedy
+    for k in (0, 20, 40, len(c["kappa"]) - 2):
+        pi = (1 - c["kappa"][k]) * old + c["kappa"][k] * greedy
         assert c["J"][k] == pytest.approx(tabular.objective(mdp, pi), rel=1e-12)
         assert c["bound"][k] == pytest.approx(tabular.lower_bound(mdp, old, pi), rel=1e-12, abs=1e-12)
         assert c["penalty"][k] == pytest.approx(c["C"] * tabular.max_state_kl(old, pi), rel=1e-9, abs=1e-12)
@@ -73,17 +73,17 @@ def test_minorize_maximize_improves_j_at_every_step_and_maximises_the_bound():
     history = tr.improve_along_path(mdp, old, n_iters=4)
     assert np.all(np.diff(history["J"]) > 0)
     greedy = tabular.greedy_policy(mdp, old)
-    bounds = [tabular.lower_bound(mdp, old, (1 - a) * old + a * greedy) for a in tr.ALPHAS]
-    assert history["alpha"][0] == tr.ALPHAS[int(np.argmax(bounds))]
-    assert 0 < history["alpha"][0] < 1e-2  # at gamma = 0.9 the bound only certifies tiny steps
+    bounds = [tabular.lower_bound(mdp, old, (1 - kappa) * old + kappa * greedy) for kappa in tr.KAPPAS]
+    assert history["kappa"][0] == tr.KAPPAS[int(np.argmax(bounds))]
+    assert 0 < history["kappa"][0] < 1e-2  # at gamma = 0.9 the bound only certifies tiny steps
 
 
 def test_trust_region_steps_take_the_largest_admitted_step():
     mdp, old = tr.bridge_mdp(), tr.bridge_policy(*tr.OLD)
     history = tr.improve_along_path(mdp, old, n_iters=3, max_kl=0.01)
     greedy = tabular.greedy_policy(mdp, old)
-    kls = [tabular.mean_state_kl(mdp, old, (1 - a) * old + a * greedy) for a in tr.ALPHAS]
-    assert history["alpha"][0] == max(a for a, kl in zip(tr.ALPHAS, kls, strict=True) if kl <= 0.01)
+    kls = [tabular.mean_state_kl(mdp, old, (1 - kappa) * old + kappa * greedy) for kappa in tr.KAPPAS]
+    assert history["kappa"][0] == max(kappa for kappa, kl in zip(tr.KAPPAS, kls, strict=True) if kl <= 0.01)
     assert np.all(np.diff(history["J"]) > 0)
     with pytest.raises(ValueError, match="max_kl must be None"):
         tr.improve_along_path(mdp, old, 1, max_kl=0.0)
@@ -96,17 +96,17 @@ def test_bound_numbers_are_true_curves_with_the_bound_below_j(gamma):
     greedy = tabular.greedy_policy(mdp, old)
     full, zoom, J_old = numbers["full"], numbers["zoom"], tabular.objective(mdp, old)
     assert numbers["gamma"] == gamma and numbers["J_old"] == pytest.approx(J_old, rel=1e-12)
-    for a, J in list(zip(full["alpha"], full["J"], strict=True))[::10]:
-        assert J == pytest.approx(tabular.objective(mdp, (1 - a) * old + a * greedy), rel=1e-12)
+    for kappa, J in list(zip(full["kappa"], full["J"], strict=True))[::10]:
+        assert J == pytest.approx(tabular.objective(mdp, (1 - kappa) * old + kappa * greedy), rel=1e-12)
     assert np.all(zoom["J"] >= zoom["bound"] - 1e-12)
     assert numbers["certified"] == pytest.approx(zoom["bound"].max() - J_old, rel=1e-9)
     assert numbers["certified"] > 0  # minorize-maximize: the bound certifies a strict improvement
     assert zoom["bound"][0] - J_old == pytest.approx(0.0, abs=1e-12)
     assert numbers["available"] == pytest.approx(full["J"].max() - J_old, rel=1e-9)
-    # alpha* maximises the bound over ALPHAS, and the penalty there is many times the gap |L - J|.
-    star = numbers["alpha_star"]
-    bounds = [tabular.lower_bound(mdp, old, (1 - a) * old + a * greedy) for a in tr.ALPHAS]
-    assert star == tr.ALPHAS[int(np.argmax(bounds))]
+    # kappa* maximises the bound over KAPPAS, and the penalty there is many times the gap |L - J|.
+    star = numbers["kappa_star"]
+    bounds = [tabular.lower_bound(mdp, old, (1 - kappa) * old + kappa * greedy) for kappa in tr.KAPPAS]
+    assert star == tr.KAPPAS[int(np.argmax(bounds))]
     pi_star = (1 - star) * old + star * greedy
     gap = abs(tabular.surrogate(mdp, old, pi_star) - tabular.objective(mdp, pi_star))
     penalty = tabular.penalty_coefficient(mdp, old) * tabular.max_state_kl(old, pi_star)

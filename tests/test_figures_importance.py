@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from redraw import assert_redraws_in_place
+from translated import marked_language, untranslated
 
 from trpo_lite.examples import importance as ex
 from trpo_lite.figures import importance as fig_importance
@@ -33,21 +34,21 @@ def _check_estimator_figure(fig, numbers):
 
 
 @pytest.mark.parametrize("n_samples", ex.SAMPLE_SIZES)
-def test_estimator_view_over_the_alpha_slider(n_samples):
+def test_estimator_view_over_the_kappa_slider(n_samples):
     xlims = set()
-    for alpha in ex.ALPHAS if n_samples == 100 else ex.ALPHAS[::6]:
-        fig = fig_importance.estimator_view(alpha, n_samples)
-        _check_estimator_figure(fig, ex.estimator_numbers(alpha, n_samples))
+    for kappa in ex.KAPPAS if n_samples == 100 else ex.KAPPAS[::6]:
+        fig = fig_importance.estimator_view(kappa, n_samples)
+        _check_estimator_figure(fig, ex.estimator_numbers(kappa, n_samples))
         xlims.add(fig.axes[0].get_xlim())
         plt.close(fig)
-    assert len(xlims) == 1  # one range for the whole alpha slider, so the widening is visible
+    assert len(xlims) == 1  # one range for the whole kappa slider, so the widening is visible
 
 
-@pytest.mark.parametrize("eps", ex.EPSILONS)
-def test_rare_action_view_over_its_slider(eps):
+@pytest.mark.parametrize("p", ex.RARE_PROBS)
+def test_rare_action_view_over_its_slider(p):
     for n_samples in ex.SAMPLE_SIZES:
-        fig = fig_importance.rare_action_view(eps, n_samples)
-        _check_estimator_figure(fig, ex.rare_action_numbers(eps, n_samples))
+        fig = fig_importance.rare_action_view(p, n_samples)
+        _check_estimator_figure(fig, ex.rare_action_numbers(p, n_samples))
         plt.close(fig)
 
 
@@ -68,11 +69,19 @@ def test_variance_figure_draws_the_sweep():
 @pytest.mark.parametrize(
     ("view", "a", "b"),
     [
-        (fig_importance.estimator_view, {"alpha": 0.0, "n_samples": 10}, {"alpha": 0.95, "n_samples": 1000}),
-        (fig_importance.estimator_view, {"alpha": 0.5, "n_samples": 100}, {"alpha": 0.55, "n_samples": 100}),
-        (fig_importance.rare_action_view, {"eps": 0.25, "n_samples": 100}, {"eps": 0.001, "n_samples": 100}),
-        (fig_importance.rare_action_view, {"eps": 0.01, "n_samples": 30}, {"eps": 0.01, "n_samples": 300}),
+        (fig_importance.estimator_view, {"kappa": 0.0, "n_samples": 10}, {"kappa": 0.95, "n_samples": 1000}),
+        (fig_importance.estimator_view, {"kappa": 0.5, "n_samples": 100}, {"kappa": 0.55, "n_samples": 100}),
+        (fig_importance.rare_action_view, {"p": 0.25, "n_samples": 100}, {"p": 0.001, "n_samples": 100}),
+        (fig_importance.rare_action_view, {"p": 0.01, "n_samples": 30}, {"p": 0.01, "n_samples": 300}),
     ],
 )
 def test_redraw_depends_only_on_the_arguments(view, a, b):
     assert_redraws_in_place(view, tuple(a.values()), tuple(b.values()))
+
+
+def test_every_text_of_the_figures_goes_through_tr(monkeypatch):
+    with marked_language(monkeypatch):
+        for fig in (fig_importance.estimator_view(0.5, 100), fig_importance.rare_action_view(0.01, 100),
+                    fig_importance.variance_figure()):
+            assert untranslated(fig) == []
+            plt.close(fig)

@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from redraw import assert_redraws_in_place
+from translated import marked_language, untranslated
 
 from trpo_lite.examples import trust_region as ex
 from trpo_lite.figures import trust_region as fig_tr
@@ -22,7 +23,7 @@ def test_bound_view_draws_the_curves_with_the_bound_below_j(gamma):
     whole, near = fig.axes
     wl, nl = lines_by_label(whole), lines_by_label(near)
     for key, label in (("J", "J (true)"), ("L", "L (surrogate)"), ("bound", "bound = L - penalty")):
-        np.testing.assert_array_equal(wl[label].get_xdata(), full["alpha"])
+        np.testing.assert_array_equal(wl[label].get_xdata(), full["kappa"])
         np.testing.assert_array_equal(wl[label].get_ydata(), full[key])
     for key, label in (("J", "J - J(old)"), ("L", "L - J(old)"), ("bound", "bound - J(old)")):
         np.testing.assert_allclose(nl[label].get_ydata(), zoom[key] - J_old, rtol=0, atol=1e-15)
@@ -30,8 +31,8 @@ def test_bound_view_draws_the_curves_with_the_bound_below_j(gamma):
     gain_J, gain_bound = nl["J - J(old)"].get_ydata(), nl["bound - J(old)"].get_ydata()
     assert np.all(gain_J >= gain_bound - 1e-12)
     assert gain_bound.max() > 0  # minorize-maximize: the bound certifies a strict improvement
-    assert near.get_xlim()[0] < numbers["alpha_star"] < near.get_xlim()[1]
-    assert f"gamma = {gamma}: C = {numbers['C']:.3g}" in fig.texts[0].get_text()
+    assert near.get_xlim()[0] < numbers["kappa_star"] < near.get_xlim()[1]
+    assert f"γ = {gamma}: C = {numbers['C']:.3g}" in fig.texts[0].get_text()
     plt.close(fig)
 
 
@@ -68,3 +69,10 @@ def test_trust_region_view_rejects_delta_off_the_slider():
 ])
 def test_redraw_depends_only_on_the_arguments(view, a, b):
     assert_redraws_in_place(view, a, b)
+
+
+def test_every_text_of_the_views_goes_through_tr(monkeypatch):
+    with marked_language(monkeypatch):
+        for fig in (fig_tr.bound_view(0.9), fig_tr.trust_region_view(0.01)):
+            assert untranslated(fig) == []
+            plt.close(fig)

@@ -25,32 +25,32 @@ SEED = 0
 GAMMA = 0.95
 N_REPEATS = 2000  # repeated estimates behind each histogram
 SAMPLE_SIZES = (10, 30, 100, 300, 1000)  # B, the slider's options
-ALPHAS = tuple(np.round(np.arange(0.0, 0.951, 0.05), 2))  # the distance slider (mixing coefficient)
-EPSILONS = (0.25, 0.1, 0.03, 0.01, 0.003, 0.001)  # pi_old(a*|s); 0.25 is the uniform policy
+KAPPAS = tuple(np.round(np.arange(0.0, 0.951, 0.05), 2))  # the distance slider (mixing weight kappa)
+RARE_PROBS = (0.25, 0.1, 0.03, 0.01, 0.003, 0.001)  # p = pi_old(a*|s); 0.25 is the uniform policy
 
 
-def new_policy(alpha: float) -> np.ndarray:
-    """[S, A] pi_new = (1 - alpha) uniform + alpha greedy: a mixture path (Kakade & Langford 2002).
+def new_policy(kappa: float) -> np.ndarray:
+    """[S, A] pi_new = (1 - kappa) uniform + kappa greedy: a mixture path (Kakade & Langford 2002).
 
     greedy is ``tabular.greedy_policy`` of the uniform policy: all mass on the best
     action a*(s), and uniform where every action ties (holes, goal, absorbing state).
     """
-    alpha = check_unit_interval("alpha", alpha)
+    kappa = check_unit_interval("kappa", kappa)
     mdp = lake_mdp(GAMMA)
     uniform = mdp.uniform_policy()
-    return tabular.mixture(uniform, tabular.greedy_policy(mdp, uniform), alpha)
+    return tabular.mixture(uniform, tabular.greedy_policy(mdp, uniform), kappa)
 
 
-def old_policy(eps: float) -> np.ndarray:
-    """[S, A] pi_old with probability eps on the action a* that pi_new favours; eps = 1/4 is uniform.
+def old_policy(p: float) -> np.ndarray:
+    """[S, A] pi_old with probability p on the action a* that pi_new favours; p = 1/4 is uniform.
 
-    The other actions share 1 - eps evenly; where every action ties, pi_new
+    The other actions share 1 - p evenly; where every action ties, pi_new
     favours none and pi_old is uniform.
     """
-    if not (isinstance(eps, int | float) and 0 < eps < 1):
-        raise ValueError(f"eps must lie in (0, 1) so that pi_old keeps every action; got {eps!r}")
+    if not (isinstance(p, int | float) and 0 < p < 1):
+        raise ValueError(f"p must lie in (0, 1) so that pi_old keeps every action; got {p!r}")
     greedy = new_policy(1.0)  # one-hot rows, uniform (1/4 each) rows where every action ties
-    return eps * greedy + (1 - eps) / (greedy.shape[1] - 1) * (1 - greedy)
+    return p * greedy + (1 - p) / (greedy.shape[1] - 1) * (1 - greedy)
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,9 @@ def collect(pi_old: np.ndarray, seed: int = SEED) -> OldPolicyData:
 
 
 @cache
-def old_data(eps: float = 0.25, seed: int = SEED) -> OldPolicyData:
-    """collect(old_policy(eps), seed), cached: the sliders index these."""
-    return collect(old_policy(eps), seed)
+def old_data(p: float = 0.25, seed: int = SEED) -> OldPolicyData:
+    """collect(old_policy(p), seed), cached: the sliders index these."""
+    return collect(old_policy(p), seed)
 
 
 def ratios(data: OldPolicyData, pi_new: np.ndarray) -> np.ndarray:
@@ -174,18 +174,18 @@ def histogram_numbers(data: OldPolicyData, pi_new: np.ndarray, n_samples: int, s
 
 @cache
 def mixing_span(n_samples: int) -> tuple[float, float]:
-    """One x-range per B for the whole alpha slider, so moving alpha shows the histogram widen."""
-    return estimate_span(old_data(), [new_policy(ALPHAS[0]), new_policy(ALPHAS[-1])], n_samples)
+    """One x-range per B for the whole kappa slider, so moving kappa shows the histogram widen."""
+    return estimate_span(old_data(), [new_policy(KAPPAS[0]), new_policy(KAPPAS[-1])], n_samples)
 
 
-def estimator_numbers(alpha: float = 0.5, n_samples: int = 100) -> dict:
-    """``histogram_numbers`` for pi_old uniform and pi_new = new_policy(alpha) (section 5's slider)."""
-    return histogram_numbers(old_data(), new_policy(alpha), n_samples, mixing_span(n_samples))
+def estimator_numbers(kappa: float = 0.5, n_samples: int = 100) -> dict:
+    """``histogram_numbers`` for pi_old uniform and pi_new = new_policy(kappa) (the distance slider)."""
+    return histogram_numbers(old_data(), new_policy(kappa), n_samples, mixing_span(n_samples))
 
 
-def rare_action_numbers(eps: float = 0.01, n_samples: int = 100) -> dict:
-    """``histogram_numbers`` for pi_new = new_policy(0.5) and pi_old(a*|s) = eps (section 6's slider)."""
-    data, pi_new = old_data(eps), new_policy(0.5)
+def rare_action_numbers(p: float = 0.01, n_samples: int = 100) -> dict:
+    """``histogram_numbers`` for pi_new = new_policy(0.5) and pi_old(a*|s) = p (the rare-action slider)."""
+    data, pi_new = old_data(p), new_policy(0.5)
     return histogram_numbers(data, pi_new, n_samples, estimate_span(data, [pi_new], n_samples))
 
 
@@ -193,12 +193,12 @@ def rare_action_numbers(eps: float = 0.01, n_samples: int = 100) -> dict:
 def variance_sweep(n_samples: int = 100) -> dict:
     """Per-sample variance of L-hat, exact and empirical, with chi^2 and KL, for both policy families.
 
-    Returns {"alpha": rows, "eps": rows}; rows maps "param", "chi2", "kl", "var", "var_emp" to
+    Returns {"kappa": rows, "p": rows}; rows maps "param", "chi2", "kl", "var", "var_emp" to
     arrays. Variance per sample = Var(L-hat) * n_samples, so all B agree.
     """
     families = {
-        "alpha": [(a, old_data(), new_policy(a)) for a in ALPHAS],
-        "eps": [(e, old_data(e), new_policy(0.5)) for e in EPSILONS],
+        "kappa": [(kappa, old_data(), new_policy(kappa)) for kappa in KAPPAS],
+        "p": [(p, old_data(p), new_policy(0.5)) for p in RARE_PROBS],
     }
     sweep = {}
     for name, cases in families.items():

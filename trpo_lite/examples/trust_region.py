@@ -26,7 +26,7 @@ BACK, FORWARD = 0, 1
 OLD = (0.3, 0.05)  # (p_home, p_bridge) of pi_old: a timid policy that rarely crosses
 GAMMA = 0.9
 # Steps along the path: 0, then 8 per decade down to 1e-6, so tiny certified steps are resolved.
-ALPHAS = np.concatenate([[0.0], np.geomspace(1e-6, 1.0, 49)])
+KAPPAS = np.concatenate([[0.0], np.geomspace(1e-6, 1.0, 49)])
 BOUND_GAMMAS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 DELTAS = 10.0 ** np.arange(-3.0, 0.0 + 1e-9, 0.125)  # the delta slider's values, [1e-3, 1]
 
@@ -67,20 +67,20 @@ def surrogate_batch(mdp: FiniteMDP, pi_old, pi_new) -> np.ndarray:
     return value.item() + np.einsum("...sa,sa->...", np.asarray(pi_new, float) - pi_old, grad.numpy())
 
 
-def path_curves(mdp: FiniteMDP, pi_old, alphas=ALPHAS) -> dict:
-    """J, L, the bound (E7) and both KLs along pi_alpha = (1 - alpha) pi_old + alpha greedy, [K] each.
+def path_curves(mdp: FiniteMDP, pi_old, kappas=KAPPAS) -> dict:
+    """J, L, the bound (E7) and both KLs along pi_kappa = (1 - kappa) pi_old + kappa greedy, [K] each.
 
-    greedy is ``tabular.greedy_policy(mdp, pi_old)``. Returns a dict: alpha, J, L,
+    greedy is ``tabular.greedy_policy(mdp, pi_old)``. Returns a dict: kappa, J, L,
     bound (``tabular.lower_bound``), penalty (C max_s KL = L - bound),
     max_state_kl (E7's distance), mean_state_kl (E8's), C, and the policies [K, S, A].
     """
     pi_old = np.asarray(pi_old, float)
-    alphas = np.asarray(alphas, float)
-    policies = tabular.mixture(pi_old, tabular.greedy_policy(mdp, pi_old), alphas[:, None, None])
+    kappas = np.asarray(kappas, float)
+    policies = tabular.mixture(pi_old, tabular.greedy_policy(mdp, pi_old), kappas[:, None, None])
     L = surrogate_batch(mdp, pi_old, policies)
     bound = np.array([tabular.lower_bound(mdp, pi_old, pi) for pi in policies])
     return {
-        "alpha": alphas,
+        "kappa": kappas,
         "J": np.array([tabular.objective(mdp, pi) for pi in policies]),
         "L": L,
         "bound": bound,
@@ -93,7 +93,7 @@ def path_curves(mdp: FiniteMDP, pi_old, alphas=ALPHAS) -> dict:
 
 
 def improve_along_path(mdp: FiniteMDP, pi, n_iters: int, max_kl: float | None = None) -> dict:
-    """Repeat a step along the path to the greedy policy; J [n_iters + 1], alpha [n_iters].
+    """Repeat a step along the path to the greedy policy; J [n_iters + 1], kappa [n_iters].
 
     max_kl None: minorize-maximize, the step maximising the bound (E7), so
     J(new) >= bound(new) >= bound(old) = J(old). max_kl = delta: the largest
@@ -102,7 +102,7 @@ def improve_along_path(mdp: FiniteMDP, pi, n_iters: int, max_kl: float | None = 
     if max_kl is not None and not max_kl > 0:
         raise ValueError(f"max_kl must be None (maximise the bound) or > 0; got {max_kl!r}")
     pi = np.asarray(pi, float)
-    J, alphas = [tabular.objective(mdp, pi)], []
+    J, kappas = [tabular.objective(mdp, pi)], []
     for _ in range(n_iters):
         curves = path_curves(mdp, pi)
         if max_kl is None:
@@ -111,33 +111,33 @@ def improve_along_path(mdp: FiniteMDP, pi, n_iters: int, max_kl: float | None = 
             i = np.flatnonzero(curves["mean_state_kl"] <= max_kl)[-1]
         pi = curves["policies"][i]
         J.append(curves["J"][i])
-        alphas.append(curves["alpha"][i])
-    return {"J": np.array(J), "alpha": np.array(alphas), "policy": pi}
+        kappas.append(curves["kappa"][i])
+    return {"J": np.array(J), "kappa": np.array(kappas), "policy": pi}
 
 
 @lru_cache(maxsize=1)
 def bound_tables() -> dict:
     """For each gamma in BOUND_GAMMAS, ``path_curves`` on the bridge MDP from OLD: coarse, full, zoom.
 
-    coarse: ALPHAS (finds the certified step alpha*); full: 51 steps on
-    [0, 1]; zoom: 41 steps on [0, 3 alpha*]. Precomputed so the slider only draws.
+    coarse: KAPPAS (finds the certified step kappa*); full: 51 steps on
+    [0, 1]; zoom: 41 steps on [0, 3 kappa*]. Precomputed so the slider only draws.
     """
     tables = {}
     for gamma in BOUND_GAMMAS:
         mdp, old = bridge_mdp(gamma), bridge_policy(*OLD)
         coarse = path_curves(mdp, old)
-        star = coarse["alpha"][coarse["bound"].argmax()]
+        star = coarse["kappa"][coarse["bound"].argmax()]
         full = path_curves(mdp, old, np.linspace(0.0, 1.0, 51))
         zoom = path_curves(mdp, old, np.linspace(0.0, 3 * star, 41))
-        tables[gamma] = {"coarse": coarse, "full": full, "zoom": zoom, "alpha_star": star}
+        tables[gamma] = {"coarse": coarse, "full": full, "zoom": zoom, "kappa_star": star}
     return tables
 
 
 def bound_numbers(gamma: float = GAMMA) -> dict:
     """The numbers of notebook 04's gamma slider: ``bound_tables()`` for gamma, and what its titles say.
 
-    Returns {"gamma": the grid value, "full", "zoom": ``path_curves`` [K each], "alpha_star", "J_old",
-    "ratio": penalty / |L - J| at alpha* (on the coarse grid that found it), "certified": the largest
+    Returns {"gamma": the grid value, "full", "zoom": ``path_curves`` [K each], "kappa_star", "J_old",
+    "ratio": penalty / |L - J| at kappa* (on the coarse grid that found it), "certified": the largest
     bound - J(old) on the zoom, "available": the largest J - J(old) on the path, "C"}.
     """
     gamma = BOUND_GAMMAS[grid_index("gamma", gamma, BOUND_GAMMAS)]
@@ -145,7 +145,7 @@ def bound_numbers(gamma: float = GAMMA) -> dict:
     full, zoom, coarse = table["full"], table["zoom"], table["coarse"]
     i = int(coarse["bound"].argmax())
     J_old = full["J"][0]
-    return {"gamma": gamma, "full": full, "zoom": zoom, "alpha_star": table["alpha_star"], "J_old": J_old,
+    return {"gamma": gamma, "full": full, "zoom": zoom, "kappa_star": table["kappa_star"], "J_old": J_old,
             "ratio": coarse["penalty"][i] / abs(coarse["L"][i] - coarse["J"][i]),
             "certified": zoom["bound"].max() - J_old, "available": full["J"].max() - J_old, "C": full["C"]}
 

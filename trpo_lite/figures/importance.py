@@ -14,13 +14,15 @@ from matplotlib.figure import Figure
 
 from trpo_lite.examples.importance import N_REPEATS, estimator_numbers, rare_action_numbers, variance_sweep
 from trpo_lite.figures.style import padded_limits, plain_ticks, static_figure
+from trpo_lite.language import language, tr
 
 BINS = 40  # histogram bins over the x-range
 
 
 @cache
-def _estimator_artists(view: str) -> dict:
-    """The figure of one estimator view (``view`` names it), built once, and the artists a call moves."""
+def _estimator_artists(view: str, lang: str) -> dict:
+    """The figure of one estimator view (``view`` names it), built once per language, and the artists a
+    call moves."""
     fig = static_figure((10, 4.8))
     ax = fig.subplots()
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.86)
@@ -33,70 +35,73 @@ def _estimator_artists(view: str) -> dict:
         "median": ax.axvline(0.0, color="C3", ls=":"),
         "title": ax.set_title("", y=1.0),  # a fixed position: no search for what is above the axes
     }
-    ax.set(xlabel="estimate of L from B old-policy pairs", ylabel="density")
+    ax.set(xlabel=tr("estimate of L from B old-policy pairs"), ylabel=tr("density"))
     plain_ticks(ax.xaxis, most=6)
     plain_ticks(ax.yaxis, most=4)
     return art
 
 
-def _estimator_figure(view: str, numbers: dict, n_samples: int, title: str) -> Figure:
-    """Histogram of the N_REPEATS estimates L-hat against the exact L, its sd, and the ratio's values.
+def _estimator_figure(view: str, numbers: dict, n_samples: int, setting: str) -> Figure:
+    """Histogram of the N_REPEATS estimates L-hat against the exact L, its sd, and the ratio's values;
+    setting (the slider's value, as the title shows it) opens the title.
 
     One axes, fixed margins, few ticks, built once per view and redrawn: a slider has 100 ms.
     """
     est, exact, xlim = numbers["estimates"], numbers["exact"], padded_limits(numbers["span"])
-    spread = ", ".join(f"{v:.3g} (prob {p:.3g})"
+    spread = ", ".join(tr("{value:.3g} (prob {prob:.3g})", value=v, prob=p)
                        for v, p in zip(numbers["ratio_values"], numbers["ratio_probs"], strict=True))
-    art = _estimator_artists(view)
+    art = _estimator_artists(view, language())
     counts, edges = np.histogram(est, bins=BINS, range=xlim)
     density = counts / (N_REPEATS * np.diff(edges))
     art["hist"].set_data(density, edges)
-    art["hist"].set_label(f"{N_REPEATS} estimates, sample sd {numbers['sd']:.4f} "
-                          f"({N_REPEATS - counts.sum()} off the axis)")
+    art["hist"].set_label(tr("{repeats} estimates, sample sd {sd:.4f} ({off} off the axis)",
+                             repeats=N_REPEATS, sd=numbers["sd"], off=N_REPEATS - counts.sum()))
     art["band"].set_bounds(exact["surrogate"] - exact["sd"], 0.0, 2 * exact["sd"], 1.0)
-    art["band"].set_label(f"exact L ± exact sd {exact['sd']:.4f}")
-    for key, x, label in (("exact", exact["surrogate"], f"exact L = {exact['surrogate']:.4f}"),
-                          ("mean", numbers["mean"], f"mean of estimates {numbers['mean']:.4f} "
-                                                    f"(se {numbers['se']:.4f})"),
-                          ("median", numbers["median"], f"median {numbers['median']:.4f}")):
+    art["band"].set_label(tr("exact L ± exact sd {sd:.4f}", sd=exact["sd"]))
+    for key, x, label in (("exact", exact["surrogate"], tr("exact L = {L:.4f}", L=exact["surrogate"])),
+                          ("mean", numbers["mean"], tr("mean of estimates {mean:.4f} (se {se:.4f})",
+                                                       mean=numbers["mean"], se=numbers["se"])),
+                          ("median", numbers["median"], tr("median {median:.4f}", median=numbers["median"]))):
         art[key].set_xdata([x, x])
         art[key].set_label(label)
     art["ax"].set(xlim=xlim, ylim=(0.0, 1.05 * density.max()))
     art["ax"].legend(loc="upper right", fontsize=10)  # rebuilt: its labels carry this call's numbers
-    art["title"].set_text(f"{title}, B = {n_samples}: mean KL {exact['kl']:.3f}, "
-                          f"χ² = E_old[ρ²] - 1 = {exact['chi2']:.2f}\nρ under π_old: {spread}")
+    art["title"].set_text(tr("{setting}, B = {n_samples}: mean KL {kl:.3f}, χ² = E_old[ρ²] - 1 = {chi2:.2f}\n"
+                             "ρ under π_old: {spread}", setting=setting, n_samples=n_samples, kl=exact["kl"],
+                             chi2=exact["chi2"], spread=spread))
     return art["fig"]
 
 
-def estimator_view(alpha: float = 0.5, n_samples: int = 100) -> Figure:
-    """Slider view: pi_old uniform, pi_new = new_policy(alpha); histogram of L-hat over N_REPEATS batches
+def estimator_view(kappa: float = 0.5, n_samples: int = 100) -> Figure:
+    """Slider view: pi_old uniform, pi_new = new_policy(kappa); histogram of L-hat over N_REPEATS batches
     (``examples.importance.estimator_numbers``). Returns the same Figure on every call."""
-    return _estimator_figure("estimator_view", estimator_numbers(alpha, n_samples), n_samples,
-                             f"α = {alpha:.2f}")
+    return _estimator_figure("estimator_view", estimator_numbers(kappa, n_samples), n_samples,
+                             f"κ = {kappa:.2f}")
 
 
-def rare_action_view(eps: float = 0.01, n_samples: int = 100) -> Figure:
-    """Slider view: pi_new = new_policy(0.5) fixed, pi_old(a*|s) = eps; heavy tails appear as eps -> 0
+def rare_action_view(p: float = 0.01, n_samples: int = 100) -> Figure:
+    """Slider view: pi_new = new_policy(0.5) fixed, pi_old(a*|s) = p; heavy tails appear as p -> 0
     (``examples.importance.rare_action_numbers``). Returns the same Figure on every call."""
-    return _estimator_figure("rare_action_view", rare_action_numbers(eps, n_samples), n_samples,
-                             f"π_old(a*|s) = {eps}")
+    return _estimator_figure("rare_action_view", rare_action_numbers(p, n_samples), n_samples,
+                             f"p = π_old(a*|s) = {p}")
 
 
 def variance_figure(n_samples: int = 100) -> Figure:
     """Per-sample variance of L-hat against 1 + chi^2 (log-log) and against the mean KL, for both policy
     families of ``examples.importance.variance_sweep`` [K each]; drawn once."""
     sweep = variance_sweep(n_samples)
-    labels = {"alpha": "mixing path: π_old uniform, α 0 to 0.95",
-              "eps": "rare action: π_new fixed, π_old(a*|s) 0.25 to 0.001"}
+    labels = {"kappa": tr("mixing path: π_old uniform, κ 0 to 0.95"),
+              "p": tr("rare action: π_new fixed, p = π_old(a*|s) 0.25 to 0.001")}
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), layout="constrained")
     for (name, rows), color in zip(sweep.items(), ("C0", "C3"), strict=True):
         for ax, x in zip(axes, (1 + rows["chi2"], rows["kl"]), strict=True):
             ax.plot(x, rows["var"], color=color, label=labels[name])
             ax.plot(x, rows["var_emp"], "o", color=color, ms=5)
-    axes[0].set(xscale="log", yscale="log", xlabel="E_old[ρ²] = 1 + χ²",
-                ylabel="B · Var(estimate)", title="variance grows with the ratio's spread")
-    axes[1].set(yscale="log", xlabel="mean KL(π_old || π_new)", ylabel="B · Var(estimate)",
-                title="KL(old || new) does not see rare actions")
-    note = f"lines: exact; dots: {N_REPEATS} batches of B = {n_samples}"
+    axes[0].set(xscale="log", yscale="log", xlabel=tr("E_old[ρ²] = 1 + χ²"),
+                ylabel=tr("B · Var(estimate)"), title=tr("variance grows with the ratio's spread"))
+    axes[1].set(yscale="log", xlabel=tr("mean KL(π_old || π_new)"), ylabel=tr("B · Var(estimate)"),
+                title=tr("KL(old || new) does not see rare actions"))
+    note = tr("lines: exact; dots: {repeats} batches of B = {n_samples}", repeats=N_REPEATS,
+              n_samples=n_samples)
     axes[0].legend(fontsize=9, loc="upper left", title=note, title_fontsize=9)
     return fig
