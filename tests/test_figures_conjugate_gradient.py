@@ -101,8 +101,8 @@ def test_convergence_figure_draws_every_damping(demo):
     try:
         ax_eig, ax_err, ax_gain = fig.axes
         _, bounds = condition_bounds(demo)
-        # per damping: its A-norm errors and its condition-number bound; then the bound's legend key
-        assert len(ax_err.lines) == 2 * len(demo.dampings) + 1
+        # per damping: its A-norm errors and its condition-number bound; then the two legend keys
+        assert len(ax_err.lines) == 2 * len(demo.dampings) + 2
         for m, (line_gain, fractions) in enumerate(zip(ax_gain.lines, gain_fractions(demo), strict=True)):
             assert np.array_equal(ax_err.lines[2 * m].get_ydata(), demo.energy_errors[m])
             assert np.array_equal(ax_err.lines[2 * m + 1].get_ydata(), bounds[m])

@@ -39,7 +39,8 @@ def _cg_figure() -> dict:
     (art["current"],) = ax_cg.plot([], [], "o", color="black", ms=8)
     art["current_k"] = ax_cg.axvline(1, color="black", lw=1, ls=":")
     art["default_stop"] = ax_cg.axhline(1, color="grey", lw=1, ls="--", label=tr("default stop, rᵀr < 1e-10"))
-    ax_cg.set(xlabel=tr("CG iterations k"), ylabel=tr("relative size"), ylim=(1e-13, 10))
+    # room above the curves (they start near 1) for the legend
+    ax_cg.set(xlabel=tr("CG iterations k"), ylabel=tr("relative size"), ylim=(1e-13, 1e5))
     # Decades labelled as plain text: a log axis' default mathtext labels would cost most of a redraw.
     exponents = range(-12, 1, 3)
     plain_ticks(ax_cg.yaxis, [10.0**e for e in exponents], [f"1e{e}" for e in exponents])
@@ -126,16 +127,18 @@ def convergence_figure(demo: CGDemo) -> plt.Figure:
     for m, damping in enumerate(demo.dampings):
         label = tr("ξ = {damping:g}", damping=damping)
         ax_eig.axhline(damping, color=f"C{m}", lw=1.2, ls="--", label=label)
-        ax_err.semilogy(ks, demo.energy_errors[m], color=f"C{m}", label=label)
+        ax_err.semilogy(ks, demo.energy_errors[m], color=f"C{m}")
         ax_err.semilogy(ks, bounds[m], color=f"C{m}", lw=1, ls=":")
         ax_gain.plot(ks, fractions[m], color=f"C{m}", label=label)
     ax_eig.set(xlabel=tr("index (largest first)"), ylabel=tr("eigenvalue"),
                title=tr("spectrum of the Fisher matrix H"))
     ax_eig.legend(fontsize=9, loc="upper right")
+    ax_err.plot([], [], color="grey", label=tr("CG (colours: ξ as on the left)"))
     ax_err.plot([], [], color="grey", lw=1, ls=":", label=tr("condition-number bound"))
-    ax_err.set(xlabel=tr("CG iterations k"), ylabel=tr("|x_k − x*|_A / |x*|_A"), ylim=(1e-13, 10),
+    # below the rounding floor (1e-12) the lower right corner is empty: room for the legend
+    ax_err.set(xlabel=tr("CG iterations k"), ylabel=tr("|x_k − x*|_A / |x*|_A"), ylim=(1e-17, 10),
                title=tr("error in the A-norm, A = H + ξI"))
-    ax_err.legend(fontsize=9, loc="lower left")
+    ax_err.legend(fontsize=9, loc="lower right")
     ax_gain.set(xlabel=tr("CG iterations k"), ylabel=tr("fraction"), ylim=(0, 1.05), xlim=(0, 20),
                 title=tr("first-order gain of the scaled step"))
     ax_gain.legend(fontsize=9, loc="lower right")
