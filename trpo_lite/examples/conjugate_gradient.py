@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 from torch.distributions import Categorical
-from torch.func import functional_call
 
 from trpo_lite._validate import check_positive, grid_index
 from trpo_lite.cg import conjugate_gradient
+from trpo_lite.examples.kl_geometry import flat_logits_fn
 from trpo_lite.fisher import fisher_vector_product_fn
 from trpo_lite.flat import flat_grad, flat_params
 from trpo_lite.gae import discounted_returns
@@ -130,16 +130,12 @@ def collect_cartpole_batch(policy: nn.Module, batch_size: int = 512, seed: int =
 def explicit_fisher(policy: nn.Module, obs: torch.Tensor, old_logits: torch.Tensor) -> torch.Tensor:
     """H [P, P]: the Hessian of the mean KL at the policy's current parameters, formed entry by entry
     with torch.autograd.functional.hessian (the reference the products of E10 are checked against)."""
-    named = dict(policy.named_parameters())
-    sizes = [p.numel() for p in named.values()]
+    logits = flat_logits_fn(policy, obs)
 
     def kl_at(theta):
-        pieces = torch.split(theta, sizes)
-        weights = {name: t.view_as(p) for (name, p), t in zip(named.items(), pieces, strict=True)}
-        new_logits = functional_call(policy, weights, (obs,))
-        return mean_kl(Categorical(logits=old_logits), Categorical(logits=new_logits))
+        return mean_kl(Categorical(logits=old_logits), Categorical(logits=logits(theta)))
 
-    return torch.autograd.functional.hessian(kl_at, flat_params(named.values()))
+    return torch.autograd.functional.hessian(kl_at, flat_params(policy.parameters()))
 
 
 def _remembering(fvp):
