@@ -6,7 +6,7 @@ import torch
 
 from trpo_lite import BACKTRACK_COEF, conjugate_gradient, flat_params, line_search, set_flat_params
 from trpo_lite.exercises._base import ExerciseError
-from trpo_lite.exercises.agent import check_explained_variance, check_trpo_step
+from trpo_lite.exercises.agent import CASES, STEP_MISTAKES, _after, check_explained_variance, check_trpo_step
 
 
 def step_variant(params, g, fvp, max_kl, surrogate_gain, kl, *, direction="x", scale="sqrt",
@@ -105,3 +105,19 @@ def test_explained_variance_checker_accepts_right_answers(capsys):
     assert check_explained_variance(ev_right).startswith("Correct")
     assert check_explained_variance(lambda v, y: 1 - torch.var(y - v) / torch.var(y))  # a 0-d tensor
     assert "Correct" in capsys.readouterr().out
+
+
+def test_each_step_mistake_is_told_apart_where_trpo_steps():
+    # The checker names a mistake by its result, so on some case where TRPO's step is accepted each
+    # mistake must move theta (else it looks like doing nothing) to a point of its own.
+    told_apart = set()
+    for index, case in enumerate(CASES):
+        theta, right, _, _ = _after(None, case, index)
+        if torch.equal(right, theta):
+            continue  # rejected: every answer must leave theta as it was
+        results = {mistake: _after(None, case, index, mistake)[1] for mistake in STEP_MISTAKES}
+        for mistake, got in results.items():
+            others = [right, theta] + [r for m, r in results.items() if m != mistake]
+            if not any(torch.allclose(got, other, rtol=1e-9, atol=1e-12) for other in others):
+                told_apart.add(mistake)
+    assert told_apart == set(STEP_MISTAKES)

@@ -1,18 +1,24 @@
-"""Sliders around plain functions.
+"""Sliders and buttons around plain functions, and a learning curve redrawn while training runs.
 
 A widget callback that raises prints its traceback into the page; a headless
 notebook run does not see it. So every view is a plain function, tested
 directly and called once in a normal cell, and this module only wires it to
-sliders.
+sliders (``slider_view``) or to a button (``train_button``, around
+``examples.agent.retrain``).
 """
 
+import html
 import io
+import math
 import time
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, display
+
+from trpo_lite.examples.agent import CARTPOLE_SOLVED, RETURN, retrain, run_label
+from trpo_lite.figures.agent import learning_curve_figure
 
 
 def to_png(fig: plt.Figure) -> bytes:
@@ -89,3 +95,82 @@ def live_slider_views() -> list[SliderView]:
     from ipywidgets.widgets.widget import _instances
 
     return [w for w in list(_instances.values()) if isinstance(w, SliderView)]
+
+
+class LiveCurve:
+    """A ``train`` callback: keeps the rows and redraws the learning curve at most every ``min_interval`` s.
+
+    Without ``output`` it draws into a display handle (updated in place, so a headless
+    run stores the last picture); with an ``ipywidgets.Output`` it redraws in there (a
+    button's callback). Call ``draw()`` once after training for the final picture.
+
+    Args:
+        reference: label -> history drawn behind this run (e.g. earlier runs).
+        label: this run's legend entry. target, title: as in ``figures.agent.learning_curve_figure``.
+        output: an ipywidgets Output, or None for a display handle.
+        min_interval: seconds between redraws; each redraw costs about 0.1 s of training time.
+    """
+
+    def __init__(self, reference: dict | None = None, label: str = "this run", target: float | None = None,
+                 title: str = "", output=None, min_interval: float = 1.0):
+        self.reference, self.label, self.target, self.title = dict(reference or {}), label, target, title
+        self.output, self.min_interval = output, min_interval
+        self.rows, self.draws, self._handle, self._last = [], 0, None, -math.inf
+
+    def __call__(self, row: dict) -> None:
+        self.rows.append(row)
+        if time.perf_counter() - self._last >= self.min_interval:
+            self.draw()
+
+    def draw(self) -> None:
+        """Redraw now, with every row received so far."""
+        # this run last (drawn boldest), even if an earlier run had the same label
+        runs = {k: v for k, v in self.reference.items() if k != self.label} | {self.label: self.rows}
+        picture = Image(to_png(learning_curve_figure(runs, target=self.target, title=self.title)))
+        if self.output is not None:
+            self.output.clear_output(wait=True)  # replace the picture, no flicker
+            with self.output:
+                display(picture)
+        elif self._handle is None:
+            self._handle = display(picture, display_id=True)
+        else:
+            self._handle.update(picture)
+        self.draws += 1
+        self._last = time.perf_counter()
+
+
+def train_button(controls: dict, runs: dict, total_steps: int = 30_000, seed: int = 0) -> widgets.VBox:
+    """A button that retrains CartPole-v1 (``examples.agent.retrain``) with the controls' ``max_kl`` and
+    ``lam`` values.
+
+    While it trains the button is disabled, a line says so, and a tqdm bar and a live
+    curve (this run against every run in ``runs``) show progress. Each finished run is
+    added to ``runs`` (label -> history), so the next one is drawn against it.
+    """
+    button = widgets.Button(description="Train CartPole", button_style="primary", icon="play")
+    status = widgets.HTML(value="Choose delta and lambda, then press the button.")
+    progress, plot = widgets.Output(), widgets.Output()
+
+    def on_click(_):
+        max_kl, lam = controls["max_kl"].value, controls["lam"].value
+        label = run_label(max_kl, lam, taken=runs)
+        button.disabled = True
+        status.value = f"<b>Training</b> CartPole-v1 with {label} for {total_steps:,} steps ..."
+        progress.clear_output()
+        live = LiveCurve(reference=runs, label=label, target=CARTPOLE_SOLVED, output=plot,
+                         title=f"CartPole-v1, {label}")
+        start = time.perf_counter()
+        try:
+            with progress:
+                history = retrain(max_kl, lam, seed, total_steps, callback=live, progress=True)
+            live.draw()
+            runs[label] = history
+            status.value = (f"Done in {time.perf_counter() - start:.0f} s: last-10 return "
+                            f"{history[-1][RETURN]:.0f}. Change the sliders and train again to compare.")
+        except Exception as exc:  # an exception in a widget callback would reach only the log
+            status.value = f"<b>Training failed</b>: {html.escape(repr(exc))}"
+        finally:
+            button.disabled = False
+
+    button.on_click(on_click)
+    return widgets.VBox([widgets.HBox([button, status]), progress, plot])

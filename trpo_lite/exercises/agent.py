@@ -21,6 +21,7 @@ from trpo_lite.value import explained_variance
 
 SEED = 8
 MAX_KL = 0.01
+G_SCALE = 0.05  # g = G_SCALE z, z ~ N(0, I)
 
 STEP_MISTAKES = {
     "direction_g": "your step points along g, the plain gradient. TRPO's direction is x = H^-1 g: solve "
@@ -81,6 +82,9 @@ def _build(case: _Case, index: int):
     """(params [W (2, 2), b (2,)], g [P], fvp, surrogate_gain, kl) for one case; the closures read params."""
     rng = np.random.default_rng([SEED, index])
     H, g = random_spd(rng, 6)  # P = 6, eigenvalues over two decades
+    # |g| about 0.1, as on notebook 08's CartPole batch: beta = sqrt(2 delta / x^T H x) is then near 1, as
+    # there, and x itself (unscaled) is a step the line search accepts at a different length than beta x
+    g = G_SCALE * g
     theta_old = torch.as_tensor(rng.normal(size=6))
     x = torch.linalg.solve(H, g)
     beta_gx = float(torch.sqrt(2 * MAX_KL / (x @ H @ x))) * float(g @ x)
