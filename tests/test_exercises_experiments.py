@@ -1,10 +1,13 @@
-"""The notebook-09 checkers accept right answers written independently and name typical mistakes."""
+"""The notebook-09 checkers accept right answers written independently (float64, float32, torch) and name
+typical mistakes."""
 
 import math
 import statistics
 
 import numpy as np
 import pytest
+import torch
+from exercise_answers import nudged, numbers_differ
 
 from trpo_lite.exercises._base import ExerciseError
 from trpo_lite.exercises.experiments import (
@@ -36,9 +39,16 @@ def steps_by_comprehension(history, threshold):
     return hits[0] if hits else None
 
 
+def as_type(fn, convert):
+    """fn with its answer (unless None) converted, as a learner's numpy or torch code would return it."""
+    return lambda *args: None if (got := fn(*args)) is None else convert(got)
+
+
 def test_steps_checker_accepts_right_answers(capsys):
     assert check_steps_to_threshold(steps_variant).startswith("Correct")
     assert check_steps_to_threshold(steps_by_comprehension).startswith("Correct")
+    assert check_steps_to_threshold(as_type(steps_variant, np.float32)).startswith("Correct")
+    assert check_steps_to_threshold(as_type(steps_variant, torch.tensor)).startswith("Correct")
     assert "Correct" in capsys.readouterr().out
 
 
@@ -58,6 +68,7 @@ def steps_never_none(history, threshold):
         (lambda h, t: steps_variant(h, t, shift=1), "one iteration late"),
         (steps_never_none, "so return None"),
         (lambda h, t: str(steps_variant(h, t)), "as a number"),
+        (as_type(lambda h, t: steps_variant(h, t, answer="index"), torch.tensor), "an iteration index"),
     ],
 )
 def test_steps_checker_names_the_mistake(wrong, message):
@@ -85,7 +96,33 @@ def test_seed_checker_accepts_right_answers(capsys):
     assert check_seed_summary(summary_by_hand).startswith("Correct")
     assert check_seed_summary(lambda v: (statistics.median(v), statistics.stdev(v))).startswith("Correct")
     assert check_seed_summary(lambda v: np.array([np.median(v), np.std(v, ddof=1)])).startswith("Correct")
+    assert check_seed_summary(float32_summary).startswith("Correct")
+    assert check_seed_summary(torch_summary).startswith("Correct")
     assert "Correct" in capsys.readouterr().out
+
+
+def float32_summary(values):
+    x = np.sort(np.asarray(values, np.float32))
+    return np.median(x), x.std(ddof=1)
+
+
+def torch_summary(values):
+    x = torch.tensor(values, dtype=torch.float32)
+    return x.quantile(0.5), x.std()  # torch's median() of an even count is the lower middle value
+
+
+@pytest.mark.parametrize(("answer", "relative"), [(summary_by_hand, 3e-8), (float32_summary, 5e-5)])
+def test_a_slightly_wrong_summary_fails_with_two_different_numbers(answer, relative):
+    def wrong_std(values):
+        median, std = answer(values)
+        return median, std * type(std)(1 + relative)
+
+    with pytest.raises(ExerciseError) as error:
+        check_seed_summary(nudged(answer, relative))
+    assert numbers_differ(str(error.value), "the median is {n}; you returned {n}")
+    with pytest.raises(ExerciseError) as error:
+        check_seed_summary(wrong_std)
+    assert numbers_differ(str(error.value), "the sample std is {n}; you returned {n}")
 
 
 def sort_in_place(values):
@@ -128,7 +165,16 @@ def median_steps_by_hand(steps):
 
 def test_median_steps_checker_accepts_right_answers(capsys):
     assert check_median_steps(median_steps_by_hand).startswith("Correct")
+    assert check_median_steps(as_type(median_steps_by_hand, np.float32)).startswith("Correct")
+    assert check_median_steps(as_type(median_steps_by_hand, torch.tensor)).startswith("Correct")
     assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("convert", "relative"), [(float, 3e-8), (np.float32, 5e-5)])
+def test_a_slightly_wrong_median_fails_with_two_different_numbers(convert, relative):
+    with pytest.raises(ExerciseError) as error:
+        check_median_steps(as_type(median_steps_by_hand, lambda m: convert(m) * convert(1 + relative)))
+    assert numbers_differ(str(error.value), "the median is {n}; you returned {n}")
 
 
 @pytest.mark.parametrize(
@@ -137,6 +183,7 @@ def test_median_steps_checker_accepts_right_answers(capsys):
         (lambda s: float(np.median([x for x in s if x is not None])), "you dropped the seeds"),
         (lambda s: float(np.median([0 if x is None else x for x in s])), "counted a seed that never"),
         (lambda s: float(np.median([math.inf if x is None else x for x in s])), "return None, not inf"),
+        (lambda s: np.float32(np.median([0 if x is None else x for x in s])), "counted a seed that never"),
         (lambda s: None, "the median is 30720"),
     ],
 )

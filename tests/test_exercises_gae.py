@@ -1,8 +1,9 @@
-"""The GAE checkers accept plain-loop answers and name each typical mistake."""
+"""The GAE checkers accept plain-loop answers (float64, float32, numpy) and name each typical mistake."""
 
 import numpy as np
 import pytest
 import torch
+from exercise_answers import nudged, numbers_differ
 
 from trpo_lite.exercises import ExerciseError
 from trpo_lite.exercises.gae import _batch, check_gae, check_td_residuals
@@ -46,8 +47,24 @@ def test_batch_has_an_episode_end_of_each_kind_inside_every_env():
     assert torch.equal(b["next_values"][:-1][inside], b["values"][1:][inside])
 
 
+def float32_tensors(fn):
+    """fn computing in float32: the float tensors it gets are rounded to float32 first (gamma, lam stay)."""
+    return lambda *args: fn(*(x.float() if isinstance(x, torch.Tensor) and x.is_floating_point() else x
+                              for x in args))
+
+
 def test_td_residuals_checker_accepts_a_loop():
     assert check_td_residuals(loop_td_residuals).startswith("Correct")
+    assert check_td_residuals(float32_tensors(loop_td_residuals)).startswith("Correct")
+    assert check_td_residuals(lambda *args: loop_td_residuals(*args).numpy()).startswith("Correct")
+
+
+@pytest.mark.parametrize(("answer", "relative"), [
+    (loop_td_residuals, 3e-8), (float32_tensors(loop_td_residuals), 5e-5)])
+def test_slightly_wrong_residuals_fail_with_two_different_numbers(answer, relative):
+    with pytest.raises(ExerciseError) as error:
+        check_td_residuals(nudged(answer, relative))
+    assert numbers_differ(str(error.value), r"Delta\[[\d, ]+\] is {n}, expected {n}")
 
 
 @pytest.mark.parametrize("wrong, message", [
@@ -56,7 +73,8 @@ def test_td_residuals_checker_accepts_a_loop():
     (lambda r, v, nv, term, g: v - r - g * nv * ~term, "sign is flipped"),
     (lambda r, v, nv, term, g: r + g * torch.cat([v[1:], nv[-1:]]) * ~term - v, "use next_values"),
     (lambda r, v, nv, term, g: (r + g * nv * ~term - v)[:, None], "has shape"),
-    (lambda r, v, nv, term, g: r + g * nv * ~term - 0.5 * v, r"delta\[9, 0\] is .* the latest wrong step"),
+    (lambda r, v, nv, term, g: r + g * nv * ~term - 0.5 * v, r"Delta\[9, 0\] is .* the latest wrong step"),
+    (float32_tensors(lambda r, v, nv, term, g: r + g * nv - v), "bootstrapped through a terminal state"),
 ])
 def test_td_residuals_checker_names_the_mistake(wrong, message):
     with pytest.raises(ExerciseError, match=message):
@@ -65,6 +83,15 @@ def test_td_residuals_checker_names_the_mistake(wrong, message):
 
 def test_gae_checker_accepts_a_loop():
     assert check_gae(loop_gae).startswith("Correct")
+    assert check_gae(float32_tensors(loop_gae)).startswith("Correct")
+    assert check_gae(lambda *args: loop_gae(*args).numpy()).startswith("Correct")
+
+
+@pytest.mark.parametrize(("answer", "relative"), [(loop_gae, 3e-8), (float32_tensors(loop_gae), 5e-5)])
+def test_slightly_wrong_advantages_fail_with_two_different_numbers(answer, relative):
+    with pytest.raises(ExerciseError) as error:
+        check_gae(nudged(answer, relative))
+    assert numbers_differ(str(error.value), r"advantages\[[\d, ]+\] is {n}, expected {n}")
 
 
 @pytest.mark.parametrize("options, message", [
@@ -73,13 +100,14 @@ def test_gae_checker_accepts_a_loop():
     ({"coef": 0.9}, "uses gamma; it should use gamma \\* lam"),
     ({"forwards": True}, "forwards in time"),
 ])
-def test_gae_checker_names_the_mistake(options, message):
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_gae_checker_names_the_mistake(options, message, precision):
     def wrong(r, v, nv, term, trunc, gamma, lam):
         coef = gamma if "coef" in options else None
         return loop_gae(r, v, nv, term, trunc, gamma, lam, **{**options, "coef": coef})
 
     with pytest.raises(ExerciseError, match=message):
-        check_gae(wrong)
+        check_gae(wrong if precision == "float64" else float32_tensors(wrong))
 
 
 def test_gae_checker_names_cutting_only_at_terminations():

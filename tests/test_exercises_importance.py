@@ -1,8 +1,10 @@
-"""The notebook-03 checkers accept right answers written as plain loops and name typical mistakes."""
+"""The notebook-03 checkers accept right answers written as plain loops (float64, float32, torch) and name
+typical mistakes."""
 
 import numpy as np
 import pytest
 import torch
+from exercise_answers import in_float32, in_torch, nudged, numbers_differ
 
 from trpo_lite.exercises._base import ExerciseError
 from trpo_lite.exercises.importance import check_estimator_variance, check_importance_estimate
@@ -34,7 +36,17 @@ def test_estimate_checker_accepts_a_loop_and_a_torch_answer(capsys):
         return (rho * torch.as_tensor(advantages)[idx]).mean()
 
     assert check_importance_estimate(torch_answer).startswith("Correct")
+    assert check_importance_estimate(in_float32(torch_answer)).startswith("Correct")
+    assert check_importance_estimate(in_float32(loop_estimate)).startswith("Correct")
     assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("answer", "relative"), [
+    (loop_estimate, 3e-8), (in_float32(loop_estimate), 5e-5), (in_torch(in_float32(loop_estimate)), 5e-5)])
+def test_a_slightly_wrong_estimate_fails_with_two_different_numbers(answer, relative):
+    with pytest.raises(ExerciseError) as error:
+        check_importance_estimate(nudged(answer, relative))
+    assert numbers_differ(str(error.value), "the estimate should be {n}; yours is {n}")
 
 
 @pytest.mark.parametrize(
@@ -46,7 +58,9 @@ def test_estimate_checker_accepts_a_loop_and_a_torch_answer(capsys):
         (lambda act, adv, old, new: new @ adv, "exact sum_a pi_new"),
         (lambda act, adv, old, new: np.mean(new / old * adv), "over the action set"),
         (lambda act, adv, old, new: new[act] / old[act] * adv[act], "shape"),
-        (lambda act, adv, old, new: np.mean(np.log(new[act] / old[act]) * adv[act]), "the estimate is wrong"),
+        (lambda act, adv, old, new: np.mean(np.log(new[act] / old[act]) * adv[act]),
+         "the estimate should be"),
+        (in_float32(lambda act, adv, old, new: np.mean(adv[act])), "without the ratio"),
     ],
 )
 def test_estimate_checker_names_the_mistake(wrong, message):
@@ -54,8 +68,24 @@ def test_estimate_checker_names_the_mistake(wrong, message):
         check_importance_estimate(wrong)
 
 
-def test_variance_checker_accepts_a_loop():
+def torch_variance(advantages, pi_old_probs, pi_new_probs, n_samples):
+    x = pi_new_probs / pi_old_probs * advantages  # rho A for each action
+    return (pi_old_probs * x**2).sum() / n_samples - (pi_old_probs * x).sum() ** 2 / n_samples
+
+
+def test_variance_checker_accepts_float64_float32_and_torch_answers():
     assert check_estimator_variance(loop_variance).startswith("Correct")
+    assert check_estimator_variance(in_float32(loop_variance)).startswith("Correct")
+    assert check_estimator_variance(in_torch(torch_variance)).startswith("Correct")
+    assert check_estimator_variance(in_torch(in_float32(torch_variance))).startswith("Correct")
+
+
+@pytest.mark.parametrize(("answer", "relative"), [
+    (loop_variance, 3e-8), (in_float32(loop_variance), 5e-5), (in_torch(in_float32(torch_variance)), 5e-5)])
+def test_a_slightly_wrong_variance_fails_with_two_different_numbers(answer, relative):
+    with pytest.raises(ExerciseError) as error:
+        check_estimator_variance(nudged(answer, relative))
+    assert numbers_differ(str(error.value), "the variance should be {n}; yours is {n}")
 
 
 @pytest.mark.parametrize(
@@ -66,7 +96,8 @@ def test_variance_checker_accepts_a_loop():
         (lambda adv, old, new, n: np.sqrt(loop_variance(adv, old, new, n)), "standard deviation"),
         (lambda adv, old, new, n: (new @ adv**2 - (new @ adv) ** 2) / n, "sampling from pi_new itself"),
         (lambda adv, old, new, n: (np.sum(new**2 / old * adv**2) - (old @ adv) ** 2) / n, "not E_old"),
-        (lambda adv, old, new, n: 2 * loop_variance(adv, old, new, n), "the variance is wrong"),
+        (lambda adv, old, new, n: 2 * loop_variance(adv, old, new, n), "the variance should be"),
+        (in_float32(lambda adv, old, new, n: np.sqrt(loop_variance(adv, old, new, n))), "standard deviation"),
     ],
 )
 def test_variance_checker_names_the_mistake(wrong, message):

@@ -1,8 +1,10 @@
-"""The notebook-05 checkers accept right answers written independently and name typical mistakes."""
+"""The notebook-05 checkers accept right answers written independently (float64, float32, torch, numpy)
+and name typical mistakes."""
 
 import numpy as np
 import pytest
 import torch
+from exercise_answers import in_float32, nudged, numbers_differ
 
 from trpo_lite.exercises._base import ExerciseError
 from trpo_lite.exercises.natural_gradient import check_fisher_vector_product, check_natural_step
@@ -28,7 +30,18 @@ def explicit_hessian_rows(kl, params, v, damping):
 def test_fvp_checker_accepts_double_backprop_and_an_explicit_hessian(capsys):
     assert check_fisher_vector_product(double_backprop).startswith("Correct")
     assert check_fisher_vector_product(explicit_hessian_rows).startswith("Correct")
+    # the KL's graph is float64, so a float32 answer is a float64 product rounded, or the damping in float32
+    assert check_fisher_vector_product(lambda *args: double_backprop(*args).float()).startswith("Correct")
+    assert check_fisher_vector_product(lambda *args: double_backprop(*args).numpy()).startswith("Correct")
     assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("answer", "relative"), [
+    (double_backprop, 3e-8), (lambda *args: double_backprop(*args).float(), 5e-5)])
+def test_a_slightly_wrong_product_fails_with_two_different_numbers(answer, relative):
+    with pytest.raises(ExerciseError) as error:
+        check_fisher_vector_product(nudged(answer, relative))
+    assert numbers_differ(str(error.value), r"the product\[\d+\] should be {n}; yours is {n}")
 
 
 def no_create_graph(kl, params, v, damping):
@@ -62,7 +75,8 @@ def damping_subtracted(kl, params, v, damping):
         (returns_list, "list of 2 tensors"),
         (lambda kl, params, v, damping: torch.zeros_like(v), "all zeros"),
         (lambda kl, params, v, damping: v[:-1], "shape"),
-        (damping_subtracted, r"the product H v \+ damping v is wrong \(damping = 0.1\)"),
+        (damping_subtracted, r"H v \+ damping v with damping = 0.1: the product\[\d+\] should be"),
+        (lambda *args: drops_damping(*args).float(), r"dropped the damping term: with damping = 0.1"),
     ],
 )
 def test_fvp_checker_names_the_mistake(wrong, message):
@@ -77,8 +91,25 @@ def eigen_step(g, H, max_kl):
     return np.sqrt(2 * max_kl / (g.numpy() @ x)) * x
 
 
-def test_step_checker_accepts_an_eigendecomposition_answer():
+def torch_step(g, H, max_kl):
+    x = torch.linalg.solve(H, g)
+    return torch.sqrt(2 * max_kl / (g @ x)) * x
+
+
+def test_step_checker_accepts_float64_float32_and_torch_answers():
     assert check_natural_step(eigen_step).startswith("Correct")
+    assert check_natural_step(in_float32(eigen_step)).startswith("Correct")
+    assert check_natural_step(torch_step).startswith("Correct")
+    assert check_natural_step(in_float32(torch_step)).startswith("Correct")
+
+
+@pytest.mark.parametrize(("answer", "relative"), [
+    (torch_step, 3e-8), (in_float32(torch_step), 5e-5), (in_float32(eigen_step), 5e-5)])
+def test_a_slightly_wrong_step_fails_with_two_different_numbers(answer, relative):
+    # along x, but too long: the message gives the model KL of the step and delta
+    with pytest.raises(ExerciseError) as error:
+        check_natural_step(nudged(answer, relative))
+    assert numbers_differ(str(error.value), r"1/2 d\^T H d = {n}, .* = delta = {n}")
 
 
 def _x(g, H):
@@ -96,6 +127,7 @@ def _x(g, H):
         (lambda g, H, d: -torch.sqrt(2 * d / (g @ _x(g, H))) * _x(g, H), "downhill"),
         (lambda g, H, d: torch.sqrt(2 * d / (g @ _x(g, H))) * _x(g, H)[:2], "shape"),
         (lambda g, H, d: 0.5 * _x(g, H), "points the right way but its size is wrong"),
+        (in_float32(lambda g, H, d: torch.sqrt(2 * d / (g @ g)) * _x(g, H)), "you used g\\^T g"),
     ],
 )
 def test_step_checker_names_the_mistake(wrong, message):

@@ -1,25 +1,28 @@
-"""The notebook-02 checkers accept correct answers written independently of the package and name
-each typical mistake in nu (E4) and L (E5)."""
+"""The notebook-02 checkers accept correct answers written independently of the package (float64, float32,
+torch) and name each typical mistake in nu (E4) and L (E5)."""
 
 import numpy as np
 import pytest
+import torch
+from exercise_answers import nudged, numbers_differ
 
 from trpo_lite import tabular
 from trpo_lite.exercises._base import ExerciseError
 from trpo_lite.exercises.visitation import check_surrogate, check_visitation
 
 
-def arrays(mdp):
-    return mdp.P.numpy(), mdp.R.numpy(), mdp.start.numpy(), mdp.gamma
+def arrays(mdp, dtype=np.float64):
+    P, R, start = (x.numpy().astype(dtype) for x in (mdp.P, mdp.R, mdp.start))
+    return P, R, start, dtype(mdp.gamma)
 
 
-def power_series_visitation(mdp, pi, start=None, first_t=0, factor=None, transpose=True):
+def power_series_visitation(mdp, pi, start=None, first_t=0, factor=None, transpose=True, dtype=np.float64):
     """A learner's nu by summing (1 - gamma) gamma^t start^T P_pi^t, with knobs for each typical mistake."""
-    P, _, mdp_start, gamma = arrays(mdp)
-    P_pi = np.einsum("sa,sat->st", pi, P)
+    P, _, mdp_start, gamma = arrays(mdp, dtype)
+    P_pi = np.einsum("sa,sat->st", pi.astype(dtype), P)
     step = P_pi if transpose else P_pi.T  # transpose=False moves probability backwards
     d = mdp_start if start is None else start
-    nu = np.zeros(len(d))
+    nu = np.zeros(len(d), dtype)
     for t in range(3000):
         if t >= first_t:
             nu += (1 - gamma if factor is None else factor) * gamma**t * d
@@ -38,9 +41,34 @@ def loop_surrogate(mdp, pi_old, pi_new, with_j_old=True, scale=None, visitation_
     return base + gain * (1 / (1 - gamma) if scale is None else scale(gamma))
 
 
-def test_check_visitation_accepts_correct_answers():
-    assert check_visitation(power_series_visitation).startswith("Correct")
-    assert check_visitation(tabular.visitation).startswith("Correct")
+def torch_visitation(mdp, pi, dtype=torch.float64):
+    """nu^T (I - gamma P_pi) = (1 - gamma) start^T, solved in torch."""
+    P, start = mdp.P.to(dtype), mdp.start.to(dtype)
+    P_pi = torch.einsum("sa,sat->st", torch.as_tensor(pi, dtype=dtype), P)
+    return torch.linalg.solve((torch.eye(len(P), dtype=dtype) - mdp.gamma * P_pi).T, (1 - mdp.gamma) * start)
+
+
+@pytest.mark.parametrize("right", [
+    power_series_visitation,
+    tabular.visitation,
+    lambda mdp, pi: power_series_visitation(mdp, pi, dtype=np.float32),
+    torch_visitation,
+    lambda mdp, pi: torch_visitation(mdp, pi, torch.float32),
+], ids=["power series", "package", "float32", "torch", "torch float32"])
+def test_check_visitation_accepts_correct_answers(right):
+    assert check_visitation(right).startswith("Correct")
+
+
+@pytest.mark.parametrize(("dtype", "relative"), [(np.float64, 3e-8), (np.float32, 5e-5)])
+def test_a_slightly_wrong_visitation_fails_with_two_different_numbers(dtype, relative):
+    with pytest.raises(ExerciseError) as error:
+        check_visitation(nudged(lambda mdp, pi: power_series_visitation(mdp, pi, dtype=dtype), relative))
+    assert numbers_differ(str(error.value), r"nu should sum to {n} \(.*\); yours sums to {n}")
+    # off in one state only, the sum still 1 up to rounding: the entry is named
+    with pytest.raises(ExerciseError) as error:
+        check_visitation(lambda mdp, pi: power_series_visitation(mdp, pi, dtype=dtype)
+                         * dtype(1 + relative) ** np.eye(mdp.n_states, dtype=dtype)[2])
+    assert numbers_differ(str(error.value), r"nu\[2\] should be {n}; yours is {n}")
 
 
 @pytest.mark.parametrize(
@@ -58,10 +86,10 @@ def test_check_visitation_accepts_correct_answers():
             "starts in state 0",
         ),
         (lambda mdp, pi: tabular.visitation(mdp, pi)[:-1], r"nu has shape \(5,\), expected \(6,\)"),
-        (lambda mdp, pi: 0.5 * tabular.visitation(mdp, pi), "should sum to 1 .* sums to 0.5000"),
+        (lambda mdp, pi: 0.5 * tabular.visitation(mdp, pi), "should sum to 1 .* sums to 0.5 "),
         (
             lambda mdp, pi: power_series_visitation(mdp, np.roll(pi, 1, axis=1)),
-            r"nu is off at state \d: yours",
+            r"gamma = 0.6: nu\[\d\] should be .*; yours is .*. Check P_pi",
         ),
     ],
     ids=["no 1-gamma", "not transposed", "no t=0", "uniform start", "state-0 start", "shape", "sum", "other"],
@@ -71,9 +99,40 @@ def test_check_visitation_names_the_mistake(wrong, message):
         check_visitation(wrong)
 
 
-def test_check_surrogate_accepts_correct_answers():
-    assert check_surrogate(loop_surrogate).startswith("Correct")
-    assert check_surrogate(tabular.surrogate).startswith("Correct")
+def numpy_surrogate(mdp, pi_old, pi_new, dtype=np.float64):
+    """L from linear solves in the learner's precision: V, Q, A of the old policy and its visitation."""
+    P, R, start, gamma = arrays(mdp, dtype)
+    old, new = pi_old.astype(dtype), pi_new.astype(dtype)
+    I_minus = np.eye(len(P), dtype=dtype) - gamma * np.einsum("sa,sat->st", old, P)
+    V = np.linalg.solve(I_minus, (old * R).sum(1))
+    A = R + gamma * P @ V - V[:, None]
+    nu = np.linalg.solve(I_minus.T, (1 - gamma) * start)
+    return start @ V + nu @ (new * A).sum(1) / (1 - gamma)
+
+
+@pytest.mark.parametrize("right", [
+    loop_surrogate,
+    tabular.surrogate,
+    lambda mdp, old, new: numpy_surrogate(mdp, old, new, np.float32),
+    lambda mdp, old, new: torch.tensor([numpy_surrogate(mdp, old, new)]),
+    lambda mdp, old, new: torch.tensor(numpy_surrogate(mdp, old, new, np.float32)),
+], ids=["loops", "package", "float32", "torch [1]", "torch float32"])
+def test_check_surrogate_accepts_correct_answers(right):
+    assert numpy_surrogate(*_one_case(), np.float32).dtype == np.float32
+    assert check_surrogate(right).startswith("Correct")
+
+
+def _one_case():
+    rng = np.random.default_rng(1)
+    mdp = tabular.FiniteMDP.random(rng)
+    return mdp, mdp.random_policy(rng), mdp.random_policy(rng)
+
+
+@pytest.mark.parametrize(("dtype", "relative"), [(np.float64, 3e-8), (np.float32, 5e-5)])
+def test_a_slightly_wrong_surrogate_fails_with_two_different_numbers(dtype, relative):
+    with pytest.raises(ExerciseError) as error:
+        check_surrogate(nudged(lambda mdp, old, new: numpy_surrogate(mdp, old, new, dtype), relative))
+    assert numbers_differ(str(error.value), "L should be {n}; yours is {n}")
 
 
 @pytest.mark.parametrize(
@@ -85,7 +144,7 @@ def test_check_surrogate_accepts_correct_answers():
         (lambda mdp, old, new: loop_surrogate(mdp, old, new, scale=lambda g: 1.0), "lacks the factor"),
         (lambda mdp, old, new: loop_surrogate(mdp, old, new, scale=lambda g: 1 - g), "instead of divided"),
         (lambda mdp, old, new: tabular.surrogate(mdp, new, old), "swapped the policies"),
-        (lambda mdp, old, new: np.array([tabular.surrogate(mdp, old, new)]), r"L has shape \(1,\)"),
+        (lambda mdp, old, new: np.array([tabular.surrogate(mdp, old, new)] * 2), r"L should be one number"),
         (lambda mdp, old, new: 1.1 * tabular.surrogate(mdp, old, new), "Check its three parts"),
     ],
     ids=["J(new)", "old actions", "no J(old)", "no 1/(1-g)", "times 1-g", "swapped", "shape", "other"],

@@ -1,8 +1,11 @@
 """Checkers for the notebooks' exercises, one module per notebook topic.
 
-A checker runs the learner's function against the package on random inputs
-and raises ``ExerciseError`` saying what is wrong (wrong shape, forgot the
-terminal state, wrong KL direction), or prints that the answer is right.
+A checker runs the learner's function against the package on inputs drawn from a fixed seed (or takes the
+number a derivation exercise asks for) and raises ``ExerciseError`` saying what is wrong (wrong shape,
+forgot the terminal state, wrong KL direction, or the wrong entry with both numbers), or prints that the
+answer is right; it accepts float64, float32, numpy and torch answers, at the tolerance of their precision.
+``_base`` holds what they share and documents how to write one; ``teachers/solutions.py`` (outside the
+package) has a model answer for every checker listed here.
 """
 
 from trpo_lite.exercises._base import ExerciseError

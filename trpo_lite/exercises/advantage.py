@@ -7,17 +7,22 @@ against the usual mistakes so that the message can say which one was made.
 Shapes: S states, A actions.
 """
 
+from functools import partial
+
 import numpy as np
 
 from trpo_lite import tabular
-from trpo_lite.exercises._base import ExerciseError, expect_shape, name_the_mistake, passed
+from trpo_lite.exercises._base import (
+    ExerciseError,
+    as_answer,
+    check_close,
+    is_close,
+    mismatch,
+    name_the_mistake,
+    passed,
+)
+from trpo_lite.language import tr
 from trpo_lite.tabular import FiniteMDP
-
-RTOL, ATOL = 1e-7, 1e-10
-
-
-def _close(got, want) -> bool:
-    return bool(np.allclose(got, want, rtol=RTOL, atol=ATOL))
 
 
 def check_advantages(fn, seed: int = 0, trials: int = 3) -> str:
@@ -29,55 +34,64 @@ def check_advantages(fn, seed: int = 0, trials: int = 3) -> str:
         got = fn(mdp, pi.copy())
         shape = (mdp.n_states, mdp.n_actions)
         if np.ndim(got) == 1 and np.size(got) == mdp.n_states:
-            raise ExerciseError(
-                f"your answer has one number per state (shape ({mdp.n_states},)), like V^pi; the advantage "
-                f"A^pi(s, a) needs one per state and action: shape {shape}"
-            )
-        got = expect_shape("your advantages", got, shape)
+            raise ExerciseError(tr("your answer has one number per state (shape ({n},)), like V^pi; the "
+                                   "advantage A^pi(s, a) needs one per state and action: shape {shape}",
+                                   n=mdp.n_states, shape=shape))
+        answer = as_answer(tr("your advantages"), got, shape)
         want = tabular.advantages(mdp, pi)
-        if not _close(got, want):
-            _explain_advantages(mdp, pi, got, want)
-    return passed(f"A^pi(s, a) = Q^pi(s, a) - V^pi(s) on {trials} random MDPs (E2).")
+        # A = Q - V subtracts numbers of size max|Q|: their rounding is what an answer carries
+        scale = float(np.abs(tabular.action_values(mdp, pi)).max())
+        if not is_close(answer, want, scale=scale):
+            _explain_advantages(mdp, pi, answer, want, scale)
+    return passed(tr("A^pi(s, a) = Q^pi(s, a) - V^pi(s) on {trials} random MDPs (E2).", trials=trials))
 
 
-def _explain_advantages(mdp: FiniteMDP, pi: np.ndarray, got: np.ndarray, want: np.ndarray):
+def _explain_advantages(mdp: FiniteMDP, pi: np.ndarray, answer: np.ndarray, want: np.ndarray, scale: float):
     v = tabular.state_values(mdp, pi)
     q = tabular.action_values(mdp, pi)
     P, R = mdp.P.numpy(), mdp.R.numpy()
-    mistakes = [
-        (q, "you returned Q^pi(s, a); the advantage subtracts the state's value: A = Q - V (E2)"),
+    name_the_mistake(answer, [
+        (q, tr("you returned Q^pi(s, a); the advantage subtracts the state's value: A = Q - V (E2)")),
         (np.broadcast_to(v[:, None], q.shape),
-         "every action in a state got the same number, V^pi(s); A(s, a) = Q(s, a) - V(s) says how much "
-         "better action a is than the policy's average in s"),
+         tr("every action in a state got the same number, V^pi(s); A(s, a) = Q(s, a) - V(s) says how much "
+            "better action a is than the policy's average in s")),
         (R + P @ v - v[:, None],
-         "you forgot the discount: A(s, a) = R(s, a) + gamma * sum_s' P(s'|s, a) V(s') - V(s); "
-         "the next state's value counts gamma times"),
-        (-want, "the sign is flipped: A = Q - V (positive for an action better than average), not V - Q"),
-        (R - v[:, None], "you left out the future: Q(s, a) = R(s, a) + gamma * E[V(s')], not just R(s, a)"),
-    ]
-    name_the_mistake(got, mistakes, RTOL, ATOL)
-    average = (pi * got).sum(1)
+         tr("you forgot the discount: A(s, a) = R(s, a) + gamma * sum_s' P(s'|s, a) V(s') - V(s); the next "
+            "state's value counts gamma times")),
+        (-want, tr("the sign is flipped: A = Q - V (positive for an action better than average), not V - Q")),
+        (R - v[:, None],
+         tr("you left out the future: Q(s, a) = R(s, a) + gamma * E[V(s')], not just R(s, a)")),
+    ], scale=scale)
+    average = (pi * answer).sum(1).astype(answer.dtype)  # judged at the answer's precision
     s = int(np.abs(average).argmax())
-    if abs(average[s]) > 1e-6:
-        raise ExerciseError(
-            f"under pi the advantages of a state must average to 0 (sum_a pi(a|s) A(s, a) = 0, because V "
-            f"is the pi-average of Q); yours average to {average[s]:.4g} in state {s}"
-        )
-    s, a = np.unravel_index(np.abs(got - want).argmax(), got.shape)
-    raise ExerciseError(f"A^pi({s}, {a}) should be {want[s, a]:.6g}; yours is {got[s, a]:.6g}")
+    if not is_close(as_answer(tr("the average advantage"), average[s]), 0.0, scale=scale):
+        raise ExerciseError(tr("under pi the advantages of a state must average to 0 (sum_a pi(a|s) "
+                               "A(s, a) = 0, because V is the pi-average of Q); yours average to "
+                               "{average:.4g} in state {s}", average=average[s], s=s))
+    raise mismatch(tr("A^pi"), answer, want, scale=scale)
 
 
-def _as_number(got) -> float:
-    if np.size(got) != 1:
-        raise ExerciseError(f"the answer should be one number (J(new) - J(old)); got shape {np.shape(got)}")
-    try:
-        return float(np.asarray(got, dtype=float).reshape(()))
-    except (TypeError, ValueError) as exc:
-        raise ExerciseError(f"the answer should be a number; got {type(got).__name__}") from exc
+def _performance_mistakes(mdp: FiniteMDP, pi_old: np.ndarray, pi_new: np.ndarray, want: float) -> list:
+    """(wrong right-hand side of E4, message) for the usual slips."""
+    gamma = mdp.gamma
+    return [
+        (tabular.surrogate(mdp, pi_old, pi_new) - tabular.objective(mdp, pi_old),
+         tr("you weighted the states by nu of the OLD policy; that is the surrogate's gain (E5, next "
+            "notebook), only an approximation. E3/E4 average over the states the NEW policy visits: nu^new")),
+        (want * (1 - gamma),
+         tr("the factor 1/(1 - gamma) is missing: nu sums to 1, so turning sum_t gamma^t into an average "
+            "over nu leaves 1/(1 - gamma) in front (E4)")),
+        (want / (1 - gamma),
+         tr("your answer is 1/(1 - gamma) times too large: tabular.visitation already includes the "
+            "(1 - gamma) that makes nu a distribution, so divide by (1 - gamma) only once")),
+        (-want, tr("the sign is flipped: the identity gives J(new) - J(old), the gain of the new policy")),
+        (0.0, tr("your answer is 0: averaging a policy's advantages over that same policy's actions always "
+                 "gives 0 (E2). Use the OLD policy's advantages A^old with the NEW policy's actions pi_new")),
+    ]
 
 
 def check_performance_difference(fn, seed: int = 0, trials: int = 3) -> str:
-    """Check ``fn(mdp, pi_old, pi_new)`` -> the right side of E4, 1/(1-gamma) E_{nu^new, pi_new}[A^old].
+    """Check ``fn(mdp, pi_old, pi_new)`` -> the right side of E4, 1/(1-gamma) E_(nu^new, pi_new)[A^old].
 
     The reference is the left side, J(new) - J(old) (E1), which E3 says it must equal.
     """
@@ -85,32 +99,10 @@ def check_performance_difference(fn, seed: int = 0, trials: int = 3) -> str:
     for _ in range(trials):
         mdp = FiniteMDP.random(rng, gamma=float(rng.uniform(0.5, 0.95)))
         pi_old, pi_new = mdp.random_policy(rng), mdp.random_policy(rng)
-        got = _as_number(fn(mdp, pi_old.copy(), pi_new.copy()))
-        want = tabular.objective(mdp, pi_new) - tabular.objective(mdp, pi_old)
-        if not _close(got, want):
-            _explain_performance_difference(mdp, pi_old, pi_new, got, want)
-    return passed(
-        f"1/(1-gamma) E_(s~nu_new, a~pi_new)[A_old(s, a)] = J(new) - J(old) on {trials} random MDPs (E3, E4)."
-    )
-
-
-def _explain_performance_difference(mdp, pi_old, pi_new, got: float, want: float):
-    gamma = mdp.gamma
-    surrogate_gain = tabular.surrogate(mdp, pi_old, pi_new) - tabular.objective(mdp, pi_old)
-    mistakes = [
-        (surrogate_gain,
-         "you weighted the states by nu of the OLD policy; that is the surrogate's gain (E5, next notebook), "
-         "only an approximation. E3/E4 average over the states the NEW policy visits: nu^new"),
-        (want * (1 - gamma),
-         "the factor 1/(1 - gamma) is missing: nu sums to 1, so turning sum_t gamma^t into an average over "
-         "nu leaves 1/(1 - gamma) in front (E4)"),
-        (want / (1 - gamma),
-         "your answer is 1/(1 - gamma) times too large: tabular.visitation already includes the (1 - gamma) "
-         "that makes nu a distribution, so divide by (1 - gamma) only once"),
-        (-want, "the sign is flipped: the identity gives J(new) - J(old), the gain of the new policy"),
-        (0.0,
-         "your answer is 0: averaging a policy's advantages over that same policy's actions always gives 0 "
-         "(E2). Use the OLD policy's advantages A^old with the NEW policy's actions pi_new"),
-    ]
-    name_the_mistake(got, mistakes, RTOL, ATOL)
-    raise ExerciseError(f"expected J(new) - J(old) = {want:.6g}; got {got:.6g}")
+        got = fn(mdp, pi_old.copy(), pi_new.copy())
+        J_old, J_new = tabular.objective(mdp, pi_old), tabular.objective(mdp, pi_new)
+        # a difference of two values of size |J|: judged at that size
+        check_close(tr("J(new) - J(old)"), got, J_new - J_old, scale=max(abs(J_old), abs(J_new)),
+                    mistakes=partial(_performance_mistakes, mdp, pi_old, pi_new, J_new - J_old))
+    return passed(tr("1/(1-gamma) E_(s~nu_new, a~pi_new)[A_old(s, a)] = J(new) - J(old) on {trials} random "
+                     "MDPs (E3, E4).", trials=trials))
