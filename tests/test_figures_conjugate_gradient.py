@@ -13,7 +13,12 @@ import pytest
 from redraw import assert_redraws_in_place
 
 from trpo_lite import BACKTRACK_COEF
-from trpo_lite.examples.conjugate_gradient import fisher_spectrum, gain_fractions, make_cg_demo
+from trpo_lite.examples.conjugate_gradient import (
+    condition_bounds,
+    fisher_spectrum,
+    gain_fractions,
+    make_cg_demo,
+)
 from trpo_lite.examples.trpo_step import kl_along_step, step_report
 from trpo_lite.figures import conjugate_gradient as cg_figures
 from trpo_lite.figures.conjugate_gradient import cg_view, convergence_figure
@@ -38,8 +43,11 @@ def test_view_marks_the_current_iteration_and_the_verdict(demo, iters, damping, 
     m = demo.dampings.index(damping)
     marker = next(line for line in ax_cg.lines if line.get_marker() == "o")
     assert np.allclose(marker.get_xdata(), iters)
-    assert np.allclose(marker.get_ydata(), [demo.residuals[m, iters - 1], demo.errors[m, iters - 1]])
-    assert np.array_equal(line(ax_cg, "residual |g − (H + λI) x_k| / |g|").get_ydata(), demo.residuals[m])
+    assert np.allclose(marker.get_ydata(), [demo.residuals[m, iters - 1], demo.energy_errors[m, iters - 1]])
+    assert np.array_equal(line(ax_cg, "residual |g − (H + ξI) x_k| / |g|").get_ydata(), demo.residuals[m])
+    energy = line(ax_cg, "error in the A-norm |x_k − x*|_A / |x*|_A").get_ydata()
+    assert np.array_equal(energy, demo.energy_errors[m])
+    assert np.array_equal(line(ax_cg, "error |x_k − x*| / |x*|").get_ydata(), demo.errors[m])
     assert np.allclose(line(ax_cg, "default stop, rᵀr < 1e-10").get_ydata(), demo.default_stop)
     assert ("accepted" if report["accepted"] else "rejected") in ax_ls.get_title()
     assert f"{report['backtracks']} backtracks" in ax_ls.get_title()
@@ -92,10 +100,13 @@ def test_convergence_figure_draws_every_damping(demo):
     fig = convergence_figure(demo)
     try:
         ax_eig, ax_err, ax_gain = fig.axes
-        assert len(ax_err.lines) == len(demo.dampings)
-        for line_err, line_gain, errors, fractions in zip(ax_err.lines, ax_gain.lines, demo.errors,
-                                                          gain_fractions(demo), strict=True):
-            assert np.allclose(line_err.get_ydata(), errors)
+        _, bounds = condition_bounds(demo)
+        # per damping: its A-norm errors and its condition-number bound; then the two legend keys
+        assert len(ax_err.lines) == 2 * len(demo.dampings) + 2
+        for m, (line_gain, fractions) in enumerate(zip(ax_gain.lines, gain_fractions(demo), strict=True)):
+            assert np.array_equal(ax_err.lines[2 * m].get_ydata(), demo.energy_errors[m])
+            assert np.array_equal(ax_err.lines[2 * m + 1].get_ydata(), bounds[m])
+            assert ax_err.lines[2 * m].get_color() == ax_err.lines[2 * m + 1].get_color()
             assert np.allclose(line_gain.get_ydata(), fractions)
         assert len(ax_eig.lines[0].get_ydata()) == len(demo.g)
         assert np.array_equal(ax_eig.lines[0].get_ydata(), np.clip(fisher_spectrum(demo), 1e-12, None))

@@ -25,7 +25,7 @@ def test_view_draws_the_computed_steps(toy):
         assert f"plain (ball): KL {s['plain_kl']:.3f}, gain {s['plain_gain']:.3f}" in labels
         assert f"plain (ellipse): KL {s['plain_cut_kl']:.3f}, gain {s['plain_cut_gain']:.3f}" in labels
         assert f"E8 optimum: KL {s['best_kl']:.3f}, gain {s['best_gain']:.3f}" in labels
-        assert any(label.startswith("½ dᵀ(H+λI)d") for label in labels) == (damping > 0)
+        assert any(label.startswith("½ dᵀ(H+ξI)d") for label in labels) == (damping > 0)
         tips = sorted(tuple(np.round(a.xy, 9)) for a in ax.texts)
         assert tips == sorted(tuple(np.round(s[k], 9)) for k in ("natural", "plain"))
         assert f"{s['angle']:.0f}°" in ax.get_title()

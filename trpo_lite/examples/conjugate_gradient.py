@@ -17,16 +17,16 @@ import numpy as np
 import torch
 from torch import nn
 from torch.distributions import Categorical
-from torch.func import functional_call
 
 from trpo_lite._validate import check_positive, grid_index
 from trpo_lite.cg import conjugate_gradient
+from trpo_lite.examples.kl_geometry import flat_logits_fn
 from trpo_lite.fisher import fisher_vector_product_fn
 from trpo_lite.flat import flat_grad, flat_params
 from trpo_lite.gae import discounted_returns
 from trpo_lite.importance import mean_kl, surrogate
 
-DAMPINGS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)  # the damping slider's values lambda
+DAMPINGS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)  # the damping slider's values xi; 0.1 is TRPOConfig().damping
 # The sweep runs CG far past the package's default stop (r^T r < 1e-10) so the
 # curves show where it converges, not where TRPO would stop.
 SWEEP_TOL = 1e-24
@@ -41,11 +41,12 @@ class CGDemo:
     obs [B, D], actions [B], advantages [B]: the batch. old_logits [B, A]: pi_old's logits.
     theta_old [P], g [P]: parameters and surrogate gradient (E6) at theta_old.
     fisher [P, P]: H, the Hessian of the mean KL at theta_old, formed entry by entry.
-    dampings [M]: the damping values lambda offered; CG solves (H + lambda I) x = g.
+    dampings [M]: the damping values xi offered; CG solves (H + xi I) x = g.
     iterates [M, K, P]: conjugate_gradient(..., iters=k) for k = 1..K.
-    products [M, K, P]: (H + lambda I) x_k, by Fisher-vector products (E10).
-    solutions [M, P]: x* = torch.linalg.solve(H + lambda I, g).
-    residuals, errors [M, K]: |g - (H + lambda I) x_k| / |g| and |x_k - x*| / |x*| (see ``cg_errors``).
+    products [M, K, P]: (H + xi I) x_k, by Fisher-vector products (E10).
+    solutions [M, P]: x* = torch.linalg.solve(H + xi I, g).
+    residuals, errors, energy_errors [M, K]: |g - A x_k| / |g|, |x_k - x*| / |x*| and
+        |x_k - x*|_A / |x*|_A with A = H + xi I (see ``cg_errors``).
     """
 
     policy: nn.Module
@@ -62,6 +63,7 @@ class CGDemo:
     solutions: torch.Tensor
     residuals: np.ndarray
     errors: np.ndarray
+    energy_errors: np.ndarray
 
     @property
     def params(self) -> list:
@@ -128,16 +130,12 @@ def collect_cartpole_batch(policy: nn.Module, batch_size: int = 512, seed: int =
 def explicit_fisher(policy: nn.Module, obs: torch.Tensor, old_logits: torch.Tensor) -> torch.Tensor:
     """H [P, P]: the Hessian of the mean KL at the policy's current parameters, formed entry by entry
     with torch.autograd.functional.hessian (the reference the products of E10 are checked against)."""
-    named = dict(policy.named_parameters())
-    sizes = [p.numel() for p in named.values()]
+    logits = flat_logits_fn(policy, obs)
 
     def kl_at(theta):
-        pieces = torch.split(theta, sizes)
-        weights = {name: t.view_as(p) for (name, p), t in zip(named.items(), pieces, strict=True)}
-        new_logits = functional_call(policy, weights, (obs,))
-        return mean_kl(Categorical(logits=old_logits), Categorical(logits=new_logits))
+        return mean_kl(Categorical(logits=old_logits), Categorical(logits=logits(theta)))
 
-    return torch.autograd.functional.hessian(kl_at, flat_params(named.values()))
+    return torch.autograd.functional.hessian(kl_at, flat_params(policy.parameters()))
 
 
 def _remembering(fvp):
@@ -185,21 +183,37 @@ def make_cg_demo(seed: int = 0, batch_size: int = 512, hidden: int = 16, damping
                   *cg_errors(fisher, g, dampings, iterates, solutions))
 
 
-def cg_errors(fisher, g, dampings, iterates, solutions) -> tuple[np.ndarray, np.ndarray]:
-    """Relative residual |g - (H + lambda I) x_k| / |g| (with the explicit H [P, P]) and relative error
-    |x_k - x*| / |x*| against the direct solutions [M, P], for iterates [M, K, P]: [M, K] each."""
+def cg_errors(fisher, g, dampings, iterates, solutions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CG's progress against the explicit H [P, P] and the direct solutions x* [M, P], for iterates
+    [M, K, P], each [M, K] and relative: the residual |g - A x_k| / |g|, the error |x_k - x*| / |x*|, and
+    the error in the energy norm |x_k - x*|_A / |x*|_A, |e|_A = sqrt(e^T A e), with A = H + xi I: the
+    norm CG minimises over its Krylov space and the one its convergence bound is stated in (E11)."""
     eye = torch.eye(len(g), dtype=g.dtype)
     matrices = torch.stack([fisher + d * eye for d in dampings])  # [M, P, P]
     residuals = g - torch.einsum("mpq,mkq->mkp", matrices, iterates)
     errors = iterates - solutions[:, None, :]
+    energy = torch.einsum("mkp,mpq,mkq->mk", errors, matrices, errors).clamp_min(0).sqrt()
+    energy_star = torch.einsum("mp,mpq,mq->m", solutions, matrices, solutions).sqrt()
     return ((residuals.norm(dim=-1) / g.norm()).numpy(),
-            (errors.norm(dim=-1) / solutions.norm(dim=-1, keepdim=True)).numpy())
+            (errors.norm(dim=-1) / solutions.norm(dim=-1, keepdim=True)).numpy(),
+            (energy / energy_star[:, None]).numpy())
+
+
+def condition_bounds(demo: CGDemo) -> tuple[np.ndarray, np.ndarray]:
+    """The classic CG bound from the condition number alone (E11): cond [M] = (h_max + xi) / (h_min + xi)
+    of A = H + xi I (h the eigenvalues of H, the tiny negative ones of rounding taken as 0), and
+    bound [M, K] = 2 ((sqrt(cond) - 1) / (sqrt(cond) + 1))^k, which |x_k - x*|_A / |x*|_A never exceeds."""
+    h = torch.linalg.eigvalsh(demo.fisher).clamp_min(0).numpy()
+    xi = np.asarray(demo.dampings)
+    cond = (h.max() + xi) / (h.min() + xi)
+    rate = (np.sqrt(cond) - 1) / (np.sqrt(cond) + 1)
+    return cond, 2 * rate[:, None] ** np.arange(1, demo.max_iters + 1)
 
 
 def gain_fractions(demo: CGDemo) -> np.ndarray:
     """[M, K]: the first-order gain g^T beta x_k of the step scaled to the trust region (E9), as a
     fraction of the exact solve's, sqrt(2 delta g^T x*). It equals g^T x_k / sqrt(x_k^T A x_k g^T x*)
-    with A = H + lambda I, so it is <= 1 (Cauchy-Schwarz in the A inner product) and the same for
+    with A = H + xi I, so it is <= 1 (Cauchy-Schwarz in the A inner product) and the same for
     every delta."""
     g_x = demo.iterates @ demo.g
     x_A_x = (demo.iterates * demo.products).sum(-1)

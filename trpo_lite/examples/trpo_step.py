@@ -39,9 +39,9 @@ def along_step(demo: CGDemo, full_step: torch.Tensor, fractions) -> tuple[np.nda
 def step_report(demo: CGDemo, iters: int, damping: float, max_kl: float, sign: float = 1.0) -> dict:
     """The step TRPO builds from x_k (E9, E11) and what the line search (E12) makes of it.
 
-    full_step = sign * beta * x_k with beta = sqrt(2 delta / x_k^T (H + lambda I) x_k); sign = -1
+    full_step = sign * beta * x_k with beta = sqrt(2 delta / x_k^T (H + xi I) x_k); sign = -1
     flips it, so it cannot improve L. Returns a dict: beta, full_step [P], model_kl (1/2 beta^2
-    x^T (H + lambda I) x, = max_kl), model_kl_undamped (with H alone), predicted_gain (g^T full_step),
+    x^T (H + xi I) x, = max_kl), model_kl_undamped (with H alone), predicted_gain (g^T full_step),
     full_step_kl and full_step_gain (true values at the full step), backtrack_coef (alpha, the line
     search's BACKTRACK_COEF) and the LineSearchResult's fields (accepted, backtracks, step_fraction, kl,
     surrogate_gain). The policy is at theta_old afterwards.

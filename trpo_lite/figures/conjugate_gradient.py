@@ -13,9 +13,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from trpo_lite.examples.conjugate_gradient import CGDemo, fisher_spectrum, gain_fractions
+from trpo_lite.examples.conjugate_gradient import CGDemo, condition_bounds, fisher_spectrum, gain_fractions
 from trpo_lite.examples.trpo_step import kl_along_step, step_report
 from trpo_lite.figures.style import plain_ticks, static_figure
+from trpo_lite.language import tr
 
 
 @cache
@@ -31,42 +32,48 @@ def _cg_figure() -> dict:
     art = {"fig": fig, "ax_cg": ax_cg, "ax_ls": ax_ls, "cg_title": ax_cg.set_title(""),
            "ls_title": ax_ls.set_title("")}
     ax_cg.set_yscale("log")
-    (art["residual"],) = ax_cg.plot([], [], color="C0", label="residual |g − (H + λI) x_k| / |g|")
-    (art["error"],) = ax_cg.plot([], [], color="C1", label="error |x_k − x*| / |x*|")
+    (art["residual"],) = ax_cg.plot([], [], color="C0", label=tr("residual |g − (H + ξI) x_k| / |g|"))
+    (art["energy_error"],) = ax_cg.plot([], [], color="C1",
+                                        label=tr("error in the A-norm |x_k − x*|_A / |x*|_A"))
+    (art["error"],) = ax_cg.plot([], [], color="C1", ls=":", label=tr("error |x_k − x*| / |x*|"))
     (art["current"],) = ax_cg.plot([], [], "o", color="black", ms=8)
     art["current_k"] = ax_cg.axvline(1, color="black", lw=1, ls=":")
-    art["default_stop"] = ax_cg.axhline(1, color="grey", lw=1, ls="--", label="default stop, rᵀr < 1e-10")
-    ax_cg.set(xlabel="CG iterations k", ylabel="relative size", ylim=(1e-13, 10))
+    art["default_stop"] = ax_cg.axhline(1, color="grey", lw=1, ls="--", label=tr("default stop, rᵀr < 1e-10"))
+    # room above the curves (they start near 1) for the legend
+    ax_cg.set(xlabel=tr("CG iterations k"), ylabel=tr("relative size"), ylim=(1e-13, 1e5))
     # Decades labelled as plain text: a log axis' default mathtext labels would cost most of a redraw.
     exponents = range(-12, 1, 3)
     plain_ticks(ax_cg.yaxis, [10.0**e for e in exponents], [f"1e{e}" for e in exponents])
     ax_cg.legend(loc="upper right", fontsize=11)
 
-    (art["true_kl"],) = ax_ls.plot([], [], color="C3", label="true mean KL")
-    (art["model"],) = ax_ls.plot([], [], color="C3", ls="--", label="quadratic model, H + λI")
-    (art["model_undamped"],) = ax_ls.plot([], [], color="C3", ls=":", label="quadratic model, H")
+    (art["true_kl"],) = ax_ls.plot([], [], color="C3", label=tr("true mean KL"))
+    (art["model"],) = ax_ls.plot([], [], color="C3", ls="--", label=tr("quadratic model, H + ξI"))
+    (art["model_undamped"],) = ax_ls.plot([], [], color="C3", ls=":", label=tr("quadratic model, H"))
     art["max_kl"] = ax_ls.axhline(1, color="black", lw=1.2)  # the trust region; y ticks in units of delta
-    (art["refused"],) = ax_ls.plot([], [], "x", color="black", ms=11, mew=2.5, label="tried, refused")
-    (art["accepted"],) = ax_ls.plot([], [], "*", color="C2", ms=20, label="accepted")
+    (art["refused"],) = ax_ls.plot([], [], "x", color="black", ms=11, mew=2.5, label=tr("tried, refused"))
+    (art["accepted"],) = ax_ls.plot([], [], "*", color="C2", ms=20, label=tr("accepted"))
     plain_ticks(ax_ls.xaxis, [0, 0.25, 0.5, 0.75, 1], ["0.00", "0.25", "0.50", "0.75", "1.00"])
-    ax_ls.set(xlabel="step fraction f of β x_k", ylabel="mean KL", xlim=(-0.05, 1.05))
+    ax_ls.set(xlabel=tr("step fraction f of β x_k"), ylabel=tr("mean KL"), xlim=(-0.05, 1.05))
     ax_ls.legend(loc="upper left", fontsize=11)
     return art
 
 
 def _draw_iterations(art: dict, demo: CGDemo, iters: int, damping: float) -> None:
-    """Left panel: residuals and errors [K] at this damping, iteration k marked (E11)."""
+    """Left panel: residuals and errors (A-norm and Euclidean) [K] at this damping, iteration k marked
+    on the residual and the A-norm error (E11)."""
     m, k = demo.index(iters, damping)
     ks = np.arange(1, demo.max_iters + 1)
     art["residual"].set_data(ks, demo.residuals[m])
+    art["energy_error"].set_data(ks, demo.energy_errors[m])
     art["error"].set_data(ks, demo.errors[m])
-    art["current"].set_data([iters, iters], [demo.residuals[m, k], demo.errors[m, k]])
+    art["current"].set_data([iters, iters], [demo.residuals[m, k], demo.energy_errors[m, k]])
     art["current_k"].set_xdata([iters, iters])
     art["default_stop"].set_ydata([demo.default_stop] * 2)
     margin = 0.05 * (demo.max_iters - 1)  # matplotlib's default margins around 1..K
     art["ax_cg"].set_xlim(1 - margin, demo.max_iters + margin)
     plain_ticks(art["ax_cg"].xaxis, [1, *range(10, demo.max_iters + 1, 10)])
-    art["cg_title"].set_text(f"CG on (H + {damping:g} I) x = g,  k = {iters}")
+    art["cg_title"].set_text(tr("CG on (H + {damping:g} I) x = g,  k = {iters}", damping=damping,
+                                iters=iters))
 
 
 def _draw_line_search(art: dict, report: dict, curve: dict, max_kl: float) -> None:
@@ -82,10 +89,13 @@ def _draw_line_search(art: dict, report: dict, curve: dict, max_kl: float) -> No
     art["accepted"].set_data(curve["tried"][accepted], curve["tried_kl"][accepted])
     plain_ticks(art["ax_ls"].yaxis, [0, max_kl, 2 * max_kl, 3 * max_kl], ["0", "δ", "2δ", "3δ"])
     art["ax_ls"].set_ylim(0, 3 * max_kl)
-    verdict = (f"accepted f = {report['step_fraction']:g} after {report['backtracks']} backtracks"
-               if report["accepted"] else f"rejected after {report['backtracks']} backtracks")
-    art["ls_title"].set_text(f"δ = {max_kl:g}: full step has KL {report['full_step_kl'] / max_kl:.2f} δ, "
-                             f"gain {report['full_step_gain']:+.3g}\n{verdict}")
+    verdict = (tr("accepted f = {fraction:g} after {backtracks} backtracks", fraction=report["step_fraction"],
+                  backtracks=report["backtracks"])
+               if report["accepted"] else tr("rejected after {backtracks} backtracks",
+                                             backtracks=report["backtracks"]))
+    art["ls_title"].set_text(tr("δ = {max_kl:g}: full step has KL {ratio:.2f} δ, gain {gain:+.3g}\n{verdict}",
+                                max_kl=max_kl, ratio=report["full_step_kl"] / max_kl,
+                                gain=report["full_step_gain"], verdict=verdict))
 
 
 def cg_view(demo: CGDemo, iters: int = 10, damping: float = 1e-2, max_kl: float = 0.01) -> Figure:
@@ -104,25 +114,33 @@ def cg_view(demo: CGDemo, iters: int = 10, damping: float = 1e-2, max_kl: float 
 
 
 def convergence_figure(demo: CGDemo) -> plt.Figure:
-    """Why about 10 iterations do (E11): H's spectrum with each damping, the error per iteration for
-    every damping, and the fraction of the exact solve's first-order gain reached."""
+    """Why about 10 iterations do (E11): H's spectrum with each damping, the error in the A-norm per
+    iteration for every damping with the condition-number bound it stays under, and the fraction of the
+    exact solve's first-order gain reached."""
     eigenvalues = fisher_spectrum(demo)
     fractions = gain_fractions(demo)
+    _, bounds = condition_bounds(demo)
     ks = np.arange(1, demo.max_iters + 1)
     fig, (ax_eig, ax_err, ax_gain) = plt.subplots(1, 3, figsize=(15, 4.4))
     ax_eig.semilogy(np.arange(1, len(eigenvalues) + 1), np.clip(eigenvalues, 1e-12, None), ".", color="black",
-                    label=r"eigenvalues of $H$ (clipped at $10^{-12}$)")
+                    label=tr("eigenvalues of H (clipped at 1e-12)"))
     for m, damping in enumerate(demo.dampings):
-        ax_eig.axhline(damping, color=f"C{m}", lw=1.2, ls="--", label=rf"$\lambda$ = {damping:g}")
-        ax_err.semilogy(ks, demo.errors[m], color=f"C{m}", label=rf"$\lambda$ = {damping:g}")
-        ax_gain.plot(ks, fractions[m], color=f"C{m}", label=rf"$\lambda$ = {damping:g}")
-    ax_eig.set(xlabel="index (largest first)", ylabel="eigenvalue", title="spectrum of the Fisher matrix H")
+        label = tr("ξ = {damping:g}", damping=damping)
+        ax_eig.axhline(damping, color=f"C{m}", lw=1.2, ls="--", label=label)
+        ax_err.semilogy(ks, demo.energy_errors[m], color=f"C{m}")
+        ax_err.semilogy(ks, bounds[m], color=f"C{m}", lw=1, ls=":")
+        ax_gain.plot(ks, fractions[m], color=f"C{m}", label=label)
+    ax_eig.set(xlabel=tr("index (largest first)"), ylabel=tr("eigenvalue"),
+               title=tr("spectrum of the Fisher matrix H"))
     ax_eig.legend(fontsize=9, loc="upper right")
-    ax_err.set(xlabel="CG iterations k", ylabel=r"$|x_k - x^*|\,/\,|x^*|$",
-               title="error against the direct solve")
-    ax_err.legend(fontsize=9)
-    ax_gain.set(xlabel="CG iterations k", ylabel="fraction", ylim=(0, 1.05), xlim=(0, 20),
-                title="first-order gain of the scaled step")
+    ax_err.plot([], [], color="grey", label=tr("CG (colours: ξ as on the left)"))
+    ax_err.plot([], [], color="grey", lw=1, ls=":", label=tr("condition-number bound"))
+    # below the rounding floor (1e-12) the lower right corner is empty: room for the legend
+    ax_err.set(xlabel=tr("CG iterations k"), ylabel=tr("|x_k − x*|_A / |x*|_A"), ylim=(1e-17, 10),
+               title=tr("error in the A-norm, A = H + ξI"))
+    ax_err.legend(fontsize=9, loc="lower right")
+    ax_gain.set(xlabel=tr("CG iterations k"), ylabel=tr("fraction"), ylim=(0, 1.05), xlim=(0, 20),
+                title=tr("first-order gain of the scaled step"))
     ax_gain.legend(fontsize=9, loc="lower right")
     fig.tight_layout()
     return fig

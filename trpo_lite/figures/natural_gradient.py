@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from trpo_lite.examples.natural_gradient import ToyPolicy, trust_region_picture
 from trpo_lite.figures.style import plain_ticks, static_figure
+from trpo_lite.language import tr
 
 # The steps drawn (keys of trust_region_picture) and their names in the legend.
 STEPS = {"natural": "natural", "plain": "plain (ball)", "plain_cut": "plain (ellipse)", "best": "E8 optimum"}
@@ -38,7 +39,7 @@ def _trust_region_figure() -> dict:
     (art["best"],) = ax.plot([], [], marker="*", color="gold", mec="black", ms=18, ls="")
     for axis in (ax.xaxis, ax.yaxis):  # few tick labels: every text costs milliseconds to draw
         plain_ticks(axis, [-2, 0, 2], ["−2", "0", "2"])
-    ax.set(aspect="equal", xlabel="d₁ = θ′₁ − θ₁", ylabel="d₂ = θ′₂ − θ₂")
+    ax.set(aspect="equal", xlabel=tr("d₁ = θ′₁ − θ₁"), ylabel=tr("d₂ = θ′₂ − θ₂"))
     ax.grid(False)
     ax.set_anchor("W")  # the square plot on the left, the legend beside it
     return art
@@ -83,13 +84,16 @@ def trust_region_view(toy: ToyPolicy, max_kl: float = 0.05, damping: float = 0.0
         art[name].xy = tuple(s[name])
     for name in ("plain_cut", "best"):
         art[name].set_data([s[name][0]], [s[name][1]])
-    entries = [(art["ellipse"], "½ dᵀHd = δ  (E9)"), (art["kl_key"], "exact KL = δ")]
+    entries = [(art["ellipse"], tr("½ dᵀHd = δ  (E9)")), (art["kl_key"], tr("exact KL = δ"))]
     if damping > 0:
-        entries.append((art["damped_ellipse"], "½ dᵀ(H+λI)d = δ"))
-    entries.append((art["ball"], "ball, same area"))
+        entries.append((art["damped_ellipse"], tr("½ dᵀ(H+ξI)d = δ")))
+    entries.append((art["ball"], tr("ball, same area")))
     for name, legend_name in STEPS.items():
         handle = art[f"{name}_key"] if name in ("natural", "plain") else art[name]  # arrows: their line keys
-        entries.append((handle, f"{legend_name}: KL {s[f'{name}_kl']:.3f}, gain {s[f'{name}_gain']:.3f}"))
+        label = tr("{step}: KL {kl:.3f}, gain {gain:.3f}", step=tr(legend_name), kl=s[f"{name}_kl"],
+                   gain=s[f"{name}_gain"])
+        entries.append((handle, label))
     ax.legend(*zip(*entries, strict=True), loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=11)
-    art["title"].set_text(f"δ = {max_kl:.3f}, λ = {damping:.2f}: natural step {s['angle']:.0f}° away from g")
+    art["title"].set_text(tr("δ = {max_kl:.3f}, ξ = {damping:.2f}: natural step {angle:.0f}° away from g",
+                             max_kl=max_kl, damping=damping, angle=s["angle"]))
     return art["fig"]
