@@ -76,7 +76,7 @@ def test_unsupported_env(capsys, tmp_path):
 def test_every_option_has_help_text():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(subparsers.choices) == {"train", "evaluate"}
+    assert set(subparsers.choices) == {"train", "evaluate", "sweep"}
     for name, sub in subparsers.choices.items():
         for action in sub._actions:
             assert action.help, f"{name} {action.option_strings or action.dest} has no help text"
