@@ -10,6 +10,7 @@ Shapes: B samples, D observation size.
 """
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from trpo_lite.policies import mlp
@@ -121,12 +122,11 @@ def fit_value(value_fn: ValueFunction, optimizer: Adam, obs: torch.Tensor,
     """
     with torch.no_grad():
         ev = explained_variance(value_fn(obs), targets)
-    n = len(targets)
     for _ in range(epochs):
-        order = torch.randperm(n)
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            loss = (value_fn(obs[idx]) - targets[idx]).pow(2).mean()
+        order = torch.randperm(len(targets))  # shuffled once per epoch; the minibatches are slices of it
+        minibatches = zip(obs[order].split(batch_size), targets[order].split(batch_size), strict=True)
+        for obs_b, targets_b in minibatches:
+            loss = F.mse_loss(value_fn(obs_b), targets_b)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
