@@ -49,9 +49,10 @@ class CategoricalPolicy(nn.Module):
         """Actions [B] (int64, indices from 0): sampled, or the most probable when deterministic.
 
         Sampled by the Gumbel-max trick: argmax_a (logits_a + G_a) with G_a = -log E_a, E_a ~ Exp(1)
-        independent Gumbel(0, 1) draws, is distributed as softmax(logits). It is the same draw as
-        ``torch.multinomial(softmax(logits))`` in distribution, in three element-wise ops instead of a
-        softmax and a sampler (measured 9 against 23 us per step of 16 copies).
+        independent Gumbel(0, 1) draws, is distributed as softmax(logits). ``torch.multinomial``
+        draws one sample the same way (argmax_a p_a / E_a, from the same random stream), so the
+        actions are those of ``torch.multinomial(softmax(logits), 1)``; skipping the softmax makes a
+        step of 16 copies cost 9 instead of 23 us.
         Reference: Gumbel, Statistical Theory of Extreme Values, 1954; Maddison, Tarlow and Minka,
         A* Sampling, NeurIPS 2014, section 2.
         """
