@@ -119,6 +119,28 @@ def test_trpo_step_is_a_backtracked_natural_step_inside_the_region(problem, back
     assert 0 < stats["policy/kl"] <= config.max_kl and stats["policy/surrogate_gain"] > 0
 
 
+@pytest.mark.parametrize("overrides, accepted", [
+    ({"max_kl": 0.5}, True),
+    ({"max_kl": 0.5, "max_backtracks": 0}, False),  # the full step overshoots (see narrowing_problem)
+    ({"update": "npg"}, True),
+], ids=["trpo-accepted", "trpo-rejected", "npg"])
+def test_reported_kl_and_gain_are_those_of_the_new_policy(overrides, accepted):
+    # The line search's own measurements are reported for an accepted step; check them afresh.
+    policy, obs, actions, advantages = narrowing_problem()
+    with torch.no_grad():
+        old = policy.distribution(obs)
+        log_prob_old = old.log_prob(actions)
+    stats = update_policy(policy, obs, actions, advantages, dataclasses.replace(CONFIG, **overrides))
+    assert stats["line_search/accepted"] == accepted
+    with torch.no_grad():
+        new = policy.distribution(obs)
+        kl = float(mean_kl(old, new))
+        ratio = torch.exp(new.log_prob(actions) - log_prob_old)
+        gain = float((ratio * advantages).mean() - advantages.mean())
+    assert stats["policy/kl"] == pytest.approx(kl, rel=1e-9, abs=1e-15)
+    assert stats["policy/surrogate_gain"] == pytest.approx(gain, rel=1e-9, abs=1e-15)
+
+
 def test_update_reports_the_old_policy_entropy():
     policy, obs, actions, advantages = small_problem(spaces.Discrete(3))
     with torch.no_grad():

@@ -70,6 +70,20 @@ def test_sampled_actions_follow_the_distribution():
     assert abs(float(draws.mean())) < 0.02 and abs(float(draws.std()) - 0.5) < 0.02
 
 
+def test_sampled_actions_are_those_of_torch_multinomial():
+    # torch.multinomial draws one sample as argmax p / E with E ~ Exp(1): the Gumbel-max draw of act.
+    cat = make_policy(OBS4, spaces.Discrete(5), (8,))
+    obs = 3 * torch.randn(4000, 4)
+    with torch.no_grad():
+        probs = torch.softmax(cat.logits(obs), -1)
+        torch.manual_seed(7)
+        ours = cat.act(obs)
+        torch.manual_seed(7)
+        theirs = torch.multinomial(probs, 1).squeeze(-1)
+    assert (ours == theirs).float().mean() > 0.999  # equal but for float ties (rounding of p / E)
+    assert len(ours.unique()) == 5
+
+
 def test_initial_policy_is_close_to_uniform():
     policy = make_policy(OBS4, spaces.Discrete(4), (64, 64))
     entropy = policy.distribution(torch.randn(100, 4)).entropy()

@@ -44,10 +44,10 @@ class Agent(nn.Module):
         """V(s) [...] of raw observations [..., D]."""
         return self.value_fn(self.normalize(obs))
 
-    @torch.no_grad()
     def act(self, obs, deterministic: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Actions for raw observations [B, D]: (as sampled, as the env receives them, i.e. clipped)."""
-        actions = self.policy.act(self.normalize(obs), deterministic).numpy()
+        with torch.inference_mode():  # no_grad without autograd's bookkeeping: rollouts call this every step
+            actions = self.policy.act(self.normalize(obs), deterministic).numpy()
         return actions, self.policy.to_env(actions)
 
 
@@ -80,6 +80,7 @@ def update_policy(policy: nn.Module, obs: torch.Tensor, actions: torch.Tensor, a
     g = flat_grad(surrogate_gain(), params)  # E6: the surrogate's gradient is the policy gradient at theta
     _check_finite("the policy gradient g", g, "the policy's outputs or the advantages overflowed")
     accepted, backtracks, fraction, skipped = True, 0, 1.0, False
+    step_kl = gain = None  # KL and surrogate gain at the new theta, measured below unless known
     if config.update == "vpg":
         set_flat_params(params, flat_params(params) + config.pg_lr * g)
     else:
@@ -102,10 +103,14 @@ def update_policy(policy: nn.Module, obs: torch.Tensor, actions: torch.Tensor, a
                 result = line_search(params, full_step, surrogate_gain, kl, config.max_kl,
                                      config.backtrack_coef, config.max_backtracks)  # E12
                 accepted, backtracks, fraction = result.accepted, result.backtracks, result.step_fraction
+                if accepted:  # the line search measured the KL and the gain at theta' already
+                    step_kl, gain = result.kl, result.surrogate_gain
     with torch.no_grad():
+        if step_kl is None:
+            step_kl, gain = float(kl()), float(surrogate_gain())
         return {
-            "policy/kl": float(kl()),
-            "policy/surrogate_gain": float(surrogate_gain()),
+            "policy/kl": step_kl,
+            "policy/surrogate_gain": gain,
             "policy/entropy": float(old.entropy().mean()),
             "line_search/backtracks": backtracks,
             "line_search/accepted": accepted,

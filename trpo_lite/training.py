@@ -25,7 +25,7 @@ from trpo_lite.config import TRPOConfig, check_field_names, preset
 from trpo_lite.persistence import load_agent
 from trpo_lite.rollout import Sampler, estimate_advantages, make_vector_env
 from trpo_lite.run_folder import CHECKPOINT_EVERY, RunFolder
-from trpo_lite.value import fit_value
+from trpo_lite.value import Adam, fit_value
 
 
 class History(list):
@@ -200,7 +200,7 @@ def use_threads(n: int = 1) -> None:
 
 
 def _value_optimizer(agent, config: TRPOConfig):
-    return torch.optim.Adam(agent.value_fn.parameters(), lr=config.value_lr, fused=True)
+    return Adam(agent.value_fn.parameters(), lr=config.value_lr)
 
 
 def _snapshot(agent, value_optimizer) -> dict:
