@@ -126,6 +126,9 @@ def course_page_notebook(path: Path) -> Path:
                       "    ax.plot([0, 1], [0, k] if shape == 'up' else [k, 0])\n"
                       "    return fig\n\n"
                       "print('check passed: 1 == 1')\nshow(view(1, 'up'))"),
+        # an output that links a stylesheet from the network, as matplotlib's animation controls do
+        new_code_cell("from IPython.display import HTML\n"
+                      "HTML('<link rel=\"stylesheet\" href=\"https://example.org/icons.css\"><i>icons</i>')"),
         new_code_cell("slider_view(view, k=widgets.IntSlider(value=1, min=0, max=2, description='slope'),\n"
                       "            shape=widgets.Dropdown(options=['up', 'down'], description='shape'))"),
         new_markdown_cell("## After the slider"),
@@ -146,7 +149,7 @@ def test_site_pages_keep_every_slider_working_where_the_widget_was(tmp_path):
     assert report["01_page"]["sliders"] == 3 and report["01_page"]["frames"] == 6 + 1
     page = (site / "01_page.html").read_text()
     # In place: the first static slider between its cell's code and the next cell's heading.
-    code_at, slider_at = re.search(r"In\s\[2\]:", page).start(), page.index('class="static-slider"')
+    code_at, slider_at = re.search(r"In\s\[3\]:", page).start(), page.index('class="static-slider"')
     assert code_at < slider_at < page.index("After the slider") < page.rindex('class="static-slider"')
     assert page.count('class="static-slider"') == 2 and page.count("data-control=") == 3
     assert "check passed: 1 == 1" in page and "data:image/png;base64" in page
@@ -156,8 +159,9 @@ def test_site_pages_keep_every_slider_working_where_the_widget_was(tmp_path):
     frames += re.findall(r'<img [^>]*src="(frames/[^"]+)"', page)  # and the start frames
     assert frames and all((site / src).is_file() for src in frames)
     # Nothing from the network: every script, style and image is the site's own or inline.
-    assert not re.findall(r'(?:src|href)="(?:https?:)?//', page)
-    for shared in ("slider.js", "slider.css", "mathjax/tex-svg-full.js"):
+    assert not re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="(?:https?:)?//', page)
+    assert "<i>icons</i>" in page  # the output itself stays
+    for shared in ("slider.js", "site.css", "mathjax/tex-svg-full.js"):
         assert (site / shared).is_file() and f'"{shared}"' in page
     index = (site / "index.html").read_text()
     assert "working sliders" in index and 'href="01_page.html"' in index

@@ -16,6 +16,7 @@ Usage: python tools/build_site.py [OUT_DIR]
 
 import html
 import os
+import re
 import shutil
 import sys
 import time
@@ -32,8 +33,9 @@ from nbconvert import HTMLExporter
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 TOOLS = Path(__file__).resolve().parent
-ASSETS = TOOLS / "site_assets"  # slider.js and slider.css, copied to the site's top folder
+ASSETS = TOOLS / "site_assets"  # slider.js and site.css, copied to the site's top folder
 WIDGET = "application/vnd.jupyter.widget-view+json"
+REMOTE_STYLESHEET = re.compile(r'<link\b[^>]*\bhref="(?:https?:)?//[^"]*"[^>]*>')
 # MathJax 3 in one file (TeX input with every extension, SVG output), in django-static-mathjax.
 MATHJAX = ("django-static-mathjax", "mathjax/static/mathjax/es5/tex-svg-full.js")
 
@@ -62,7 +64,7 @@ window.MathJax = {
 <script src="{{ resources.site_root }}mathjax/tex-svg-full.js" defer></script>
 {%- endblock html_head_js_mathjax -%}
 {%- block extra_css -%}
-<link rel="stylesheet" href="{{ resources.site_root }}slider.css">
+<link rel="stylesheet" href="{{ resources.site_root }}site.css">
 <script src="{{ resources.site_root }}slider.js" defer></script>
 {%- endblock extra_css -%}
 """
@@ -170,7 +172,8 @@ def title(nb: nbformat.NotebookNode, fallback: str) -> str:
 
 
 def page_html(nb: nbformat.NotebookNode, exporter: HTMLExporter, site_root: str) -> str:
-    """The notebook as a static page: widgets that were not frozen say they need a kernel."""
+    """The notebook as a static page: widgets that were not frozen say they need a kernel, and outputs
+    link no stylesheet from the network."""
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook keeps its widget outputs
     nb.metadata.pop("widgets", None)  # the widget state is for a widget manager this page does not load
     for output in widget_outputs(nb):
@@ -178,6 +181,10 @@ def page_html(nb: nbformat.NotebookNode, exporter: HTMLExporter, site_root: str)
         output.pop("execution_count", None)
         output.data = {"text/html": '<p class="static-note">An interactive control: it works when the '
                                     "notebook runs.</p>"}
+    for cell in nb.cells:  # a stylesheet an output links from the network (site.css draws what it must)
+        for output in cell.get("outputs", []):
+            if "text/html" in output.get("data", {}):
+                output.data["text/html"] = REMOTE_STYLESHEET.sub("", output.data["text/html"])
     body, _ = exporter.from_notebook_node(nb, resources={"site_root": site_root})
     return body
 

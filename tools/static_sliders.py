@@ -266,8 +266,8 @@ def widget_markup(widget, frames: FrameWriter) -> str:
     if isinstance(widget, widgets.FloatProgress | widgets.IntProgress):
         return f'<progress value="{widget.value - widget.min}" max="{widget.max - widget.min}"></progress>'
     if isinstance(widget, widgets.Button):
-        return (f'<button type="button" disabled title="needs a running notebook">'
-                f"{html.escape(widget.description)}</button>")
+        return (f'<button type="button" disabled>{html.escape(widget.description)}</button>'
+                '<span class="static-note">(in a running notebook)</span>')
     return ""  # an Output widget's contents live in the front end, not here
 
 
