@@ -308,7 +308,6 @@ def check_static_page(context, url: str, label: str, shots: Path) -> tuple[list[
         # MathJax typesets after load: wait until it has (its errors, too, would reach the console).
         page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)")
         page.evaluate("() => window.MathJax ? MathJax.startup.promise.then(() => true) : true")
-        page.screenshot(path=str(shots / f"{label}_before.png"), full_page=True)
         boxes = page.locator(".static-slider")
         for b in range(boxes.count()):
             box = boxes.nth(b)
@@ -316,7 +315,7 @@ def check_static_page(context, url: str, label: str, shots: Path) -> tuple[list[
             for i in range(controls.count()):
                 where = f"{label}: slider {b + 1}, control {i + 1}"
                 problems += move_through(page, box, controls.nth(i), where)
-        page.screenshot(path=str(shots / f"{label}_after.png"), full_page=True)
+        page.screenshot(path=str(shots / f"{label}.png"), full_page=True)  # every control at its last value
         return problems, page.locator('.static-slider input[type="range"]').count()
     finally:
         page.close()

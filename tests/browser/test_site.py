@@ -4,10 +4,11 @@ Each page is served from 127.0.0.1 with every other address blocked; every contr
 is moved through all of its values. Each move must change the control's readout and the picture, the
 picture must load, and the console must stay free of errors. Fixture pages whose slider changes
 nothing, whose script throws or logs an error, whose frame is missing or which asks the network prove
-that the check fails when it should. Screenshots before and after go to .browser-artifacts/site/.
+that the check fails when it should. Each page's screenshot, every control at its last value, goes to
+.browser-artifacts/site/.
 
-The course's site is built here (a few minutes: every notebook runs and draws its frames); set
-TRPO_LITE_SITE to a folder `make html` wrote to test that one instead.
+The course's site is built here, two notebooks at a time (every notebook runs and draws its frames:
+about two minutes on two cores); set TRPO_LITE_SITE to a folder `make html` wrote to test that one.
 """
 
 import os
@@ -44,7 +45,7 @@ def course_site(tmp_path_factory):
         return
     site = tmp_path_factory.mktemp("site")
     start = time.perf_counter()
-    build(NOTEBOOKS, site)
+    build(NOTEBOOKS, site, jobs=2)  # two at a time: the timings the pages print do not matter here
     print(f"built the site in {time.perf_counter() - start:.0f} s")
     yield site
 
