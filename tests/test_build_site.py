@@ -167,13 +167,15 @@ def test_site_pages_keep_every_slider_working_where_the_widget_was(tmp_path):
     assert "working sliders" in index and 'href="01_page.html"' in index
 
 
-def test_a_second_language_gets_a_folder_of_its_own_below_the_shared_files(tmp_path):
-    notebook = course_page_notebook(tmp_path / "01_page.ipynb")
-    site = tmp_path / "site"
+def test_a_second_language_gets_a_folder_of_its_own_below_the_shared_files(tmp_path, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    notebook = course_page_notebook(tmp_path / "notebooks" / "01_page.ipynb")
+    monkeypatch.chdir(tmp_path)
+    site = Path("site")  # relative, as `make html` passes it (the kernel runs in the notebook's folder)
     build([notebook], site / "zh", root=site)
     page = (site / "zh" / "01_page.html").read_text()
     assert '"../slider.js"' in page and '"../mathjax/tex-svg-full.js"' in page
-    assert (site / "zh" / "frames" / "01_page").is_dir() and (site / "slider.js").is_file()
+    assert len(list((site / "zh" / "frames" / "01_page").iterdir())) == 7 and (site / "slider.js").is_file()
     assert not (site / "zh" / "slider.js").exists() and (site / "zh" / "index.html").is_file()
     assert 'src="frames/01_page/' in page
 

@@ -140,12 +140,14 @@ def execute(path: Path, timeout: int = 120, site: Path | None = None) -> tuple[n
     if not site:
         client.execute()
         return nb, time.perf_counter() - start
-    folder = site / "frames" / path.stem
+    folder = (site / "frames" / path.stem).resolve()  # the kernel runs in the notebook's folder
     shutil.rmtree(folder, ignore_errors=True)  # frames of an earlier build
     client.execute_then(lambda executed: FREEZE.format(
         tools=str(TOOLS), folder=str(folder), url=f"frames/{path.stem}/",
         model_ids=[output.data[WIDGET]["model_id"] for output in widget_outputs(executed)]))
-    freeze_widgets(nb, nb.cells.pop().outputs[0].data["application/json"])
+    frozen = [output.data["application/json"] for output in nb.cells.pop().outputs  # (warnings are streams)
+              if "application/json" in output.get("data", {})]
+    freeze_widgets(nb, frozen[0])
     return nb, time.perf_counter() - start
 
 
