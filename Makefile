@@ -39,7 +39,8 @@ clean-notebooks: setup
 lock: setup
 	$(PY) tools/make_lock.py > requirements.lock
 
-## Every notebook in headless Chromium (JupyterLab and Voila): sliders move, outputs change, no traceback.
+## Every notebook in headless Chromium (JupyterLab and Voila), and the static site built afresh (every
+## slider through all its values, no kernel): sliders move, outputs change, no traceback or console error.
 test-browser: setup
 	tools/system_packages.sh chromium
 	$(PY) -m pytest tests/browser -m browser -v
@@ -52,7 +53,8 @@ present: setup
 	  --VoilaConfiguration.multi_kernel_manager_class=jupyter_server.services.kernels.kernelmanager.MappingKernelManager \
 	  notebooks/$(NB).ipynb
 
-## Execute every notebook and render the course to static HTML in site/ (open site/index.html).
+## Execute every notebook and render the course to static HTML in site/ (open site/index.html); every
+## slider works there without a kernel (frames drawn in advance).
 html: setup
 	$(PY) tools/build_site.py site
 

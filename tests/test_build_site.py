@@ -1,15 +1,17 @@
-"""tools/build_site.py's notebook runner: a slider cell must not wait out nbclient's per-cell timeout.
+"""tools/build_site.py: its notebook runner, and the pages it writes with every slider working.
 
-The stall (https://github.com/jupyter/nbclient/issues/312): nbclient waits for a cell's
-execute_reply by polling the shell socket, and the Output widget behind every slider makes
-it send a comm_msg on that same socket; jupyter_client sends it without pyzmq's asyncio
-bookkeeping, which drains the socket's wake-up FD. A reply that had just arrived then lies
-unnoticed until the poll times out. The first test stages that order of events exactly; the
-second runs real slider cells through execute() and measures the kernel's idle time between
-cells.
+The runner: a slider cell must not wait out nbclient's per-cell timeout. The stall
+(https://github.com/jupyter/nbclient/issues/312): nbclient waits for a cell's execute_reply by
+polling the shell socket, and the Output widget behind every slider makes it send a comm_msg on
+that same socket; jupyter_client sends it without pyzmq's asyncio bookkeeping, which drains the
+socket's wake-up FD. A reply that had just arrived then lies unnoticed until the poll times out.
+The first test stages that order of events exactly; the second runs real slider cells through
+execute() and measures the kernel's idle time between cells.
 """
 
 import asyncio
+import html
+import re
 import select
 import sys
 import time
@@ -17,15 +19,17 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
+import pytest
 import zmq
 import zmq.asyncio
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.session import Session
-from nbformat.v4 import new_code_cell, new_notebook
+from nbclient.exceptions import CellExecutionError
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from build_site import execute, recheck_after_send  # noqa: E402
+from build_site import build, execute, recheck_after_send  # noqa: E402
 
 POLL_S = 0.5  # the shell poll's timeout in the staged race
 
@@ -108,3 +112,74 @@ def view(x):
         for before, after in zip(nb.cells[1:-1], nb.cells[2:], strict=True)
     ]
     assert max(gaps) < timeout_s / 2, f"slowest hand-over between cells took {max(gaps):.2f} s"
+
+
+def course_page_notebook(path: Path) -> Path:
+    """A notebook with what the course's pages hold: equations, a printed check, a figure, sliders."""
+    cells = [
+        new_markdown_cell("# A page of the course\nThe objective $J(\\theta)$ and $$\\delta \\tag{E9}$$"),
+        new_code_cell("import ipywidgets as widgets\nimport matplotlib.pyplot as plt\n"
+                      "from trpo_lite.widgets import show, slider_view\n\n"
+                      "def view(k, shape):\n"
+                      "    fig = plt.figure(figsize=(2, 1), dpi=50)\n"
+                      "    ax = fig.add_subplot(title=f'{k} {shape}')\n"
+                      "    ax.plot([0, 1], [0, k] if shape == 'up' else [k, 0])\n"
+                      "    return fig\n\n"
+                      "print('check passed: 1 == 1')\nshow(view(1, 'up'))"),
+        # an output that links a stylesheet from the network, as matplotlib's animation controls do
+        new_code_cell("from IPython.display import HTML\n"
+                      "HTML('<link rel=\"stylesheet\" href=\"https://example.org/icons.css\"><i>icons</i>')"),
+        new_code_cell("slider_view(view, k=widgets.IntSlider(value=1, min=0, max=2, description='slope'),\n"
+                      "            shape=widgets.Dropdown(options=['up', 'down'], description='shape'))"),
+        new_markdown_cell("## After the slider"),
+        new_code_cell("up = slider_view(lambda k: view(k, 'up'), k=widgets.IntSlider(value=2, max=3))\n"
+                      "widgets.VBox([up, widgets.Button(description='Train')])"),
+    ]
+    kernelspec = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": kernelspec}), path)
+    return path
+
+
+def test_site_pages_keep_every_slider_working_where_the_widget_was(tmp_path):
+    notebook = course_page_notebook(tmp_path / "01_page.ipynb")
+    site = tmp_path / "site"
+    report = build([notebook], site)
+
+    # 3 x 2 pictures for the first slider; the second draws k = 0, 1, 2 as the first did (written once) and 3
+    assert report["01_page"]["sliders"] == 3 and report["01_page"]["frames"] == 6 + 1
+    page = (site / "01_page.html").read_text()
+    # In place: the first static slider between its cell's code and the next cell's heading.
+    code_at, slider_at = re.search(r"In\s\[3\]:", page).start(), page.index('class="static-slider"')
+    assert code_at < slider_at < page.index("After the slider") < page.rindex('class="static-slider"')
+    assert page.count('class="static-slider"') == 2 and page.count("data-control=") == 3
+    assert "check passed: 1 == 1" in page and "data:image/png;base64" in page
+    assert ">Train</button>" in page
+    assert "widget-view+json" not in page and "widget-state+json" not in page  # no dead widgets left
+    frames = re.findall(r'"src":"([^"]+)"', html.unescape(page))  # every frame the table names
+    frames += re.findall(r'<img [^>]*src="(frames/[^"]+)"', page)  # and the start frames
+    assert frames and all((site / src).is_file() for src in frames)
+    # Nothing from the network: every script, style and image is the site's own or inline.
+    assert not re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="(?:https?:)?//', page)
+    assert "<i>icons</i>" in page  # the output itself stays
+    for shared in ("slider.js", "site.css", "mathjax/tex-svg-full.js"):
+        assert (site / shared).is_file() and f'"{shared}"' in page
+    index = (site / "index.html").read_text()
+    assert "working sliders" in index and 'href="01_page.html"' in index
+
+
+def test_a_second_language_gets_a_folder_of_its_own_below_the_shared_files(tmp_path, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    notebook = course_page_notebook(tmp_path / "notebooks" / "01_page.ipynb")
+    monkeypatch.chdir(tmp_path)
+    site = Path("site")  # relative, as `make html` passes it (the kernel runs in the notebook's folder)
+    build([notebook], site / "zh", root=site)
+    page = (site / "zh" / "01_page.html").read_text()
+    assert '"../slider.js"' in page and '"../mathjax/tex-svg-full.js"' in page
+    assert len(list((site / "zh" / "frames" / "01_page").iterdir())) == 7 and (site / "slider.js").is_file()
+    assert not (site / "zh" / "slider.js").exists() and (site / "zh" / "index.html").is_file()
+    assert 'src="frames/01_page/' in page
+
+
+def test_a_view_that_fails_for_one_value_fails_the_build(tmp_path):
+    with pytest.raises(CellExecutionError, match=r"view failed for \{'k': 0\}"):
+        execute(ROOT / "tests" / "browser" / "fixtures" / "raising_slider.ipynb", site=tmp_path)

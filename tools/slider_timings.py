@@ -21,19 +21,7 @@ from build_site import CourseClient, course_notebooks  # tools/ is on sys.path w
 PROBE = r'''
 import json, statistics
 import numpy as np
-from trpo_lite.widgets import live_slider_views, redraw_ms
-
-def _values(control, k=7):
-    if hasattr(control, "options") and control.options:
-        opts = list(control.options)
-        opts = [o[1] if isinstance(o, tuple) else o for o in opts]
-        return opts[:: max(1, len(opts) // k)]
-    lo, hi, step = control.min, control.max, control.step
-    # k values across the range, on the slider's own grid of steps (views may index by value)
-    points = [lo + round((hi - lo) * i / (k - 1) / step) * step for i in range(k)]
-    if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
-        return [control.base ** p for p in points]
-    return [type(control.value)(round(p, 10)) for p in points]
+from trpo_lite.widgets import control_choices, live_slider_views, redraw_ms
 
 _rows = []
 for _slider in live_slider_views():
@@ -41,7 +29,7 @@ for _slider in live_slider_views():
     _base = {n: c.value for n, c in _controls.items()}
     for _name, _control in _controls.items():
         _times = np.empty((0, 2))
-        for _v in _values(_control):
+        for _, _v in control_choices(_control, most=7):  # about 7 values, the start among them
             try:
                 _times = np.vstack([_times, redraw_ms(_view, [{**_base, _name: _v}])])
             except ValueError:  # a combination dependent controls never show (09's sweep and value)

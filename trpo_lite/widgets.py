@@ -7,10 +7,12 @@ sliders (``slider_view``) or to a button (``train_button``, around
 ``examples.agent.retrain``).
 """
 
+import contextlib
 import html
 import io
 import math
 import time
+from collections.abc import Mapping
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -62,6 +64,61 @@ def redraw_ms(view, settings) -> np.ndarray:
     return 1000 * np.array(times).reshape(-1, 2)
 
 
+def control_choices(control, most: int | None = None) -> list[tuple[str, object]]:
+    """What a control can be set to, in its own order: (readout, value) pairs, the readout as the control
+    shows it and the value as the view receives it.
+
+    The options of a selection (Dropdown, SelectionSlider, ...); every step of a numeric slider from min
+    to max (a FloatLogSlider's steps are exponents: values base ** exponent); off and on for a checkbox.
+    Floats are rounded to 12 significant digits, so that 0.8 + 15 * 0.01 is 0.95.
+
+    Args:
+        control: an ipywidgets control of one value.
+        most: keep about this many (at most most + 2), evenly spaced steps through the control's current
+            value, and both ends; None keeps every one.
+    """
+    if isinstance(control, widgets.SelectMultiple | widgets.SelectionRangeSlider | widgets.IntRangeSlider
+                  | widgets.FloatRangeSlider):
+        raise TypeError(f"{type(control).__name__} holds several values; a view control must hold one")
+    if hasattr(control, "options"):
+        options = control.options.items() if isinstance(control.options, Mapping) else control.options
+        choices = [o if isinstance(o, tuple) and len(o) == 2 else (str(o), o) for o in options]
+        choices = [(str(label), value) for label, value in choices]
+        at = control.index or 0
+    elif isinstance(control.value, bool):
+        choices, at = [("off", False), ("on", True)], int(control.value)
+    elif all(hasattr(control, name) for name in ("min", "max", "step")):
+        lo, hi, step = control.min, control.max, control.step
+        n = int(round((hi - lo) / step)) + 1
+        base = getattr(control, "base", None)  # FloatLogSlider: min, max and step are exponents
+        exponent = math.log(control.value, base) if base else control.value
+        at = min(n - 1, max(0, int(round((exponent - lo) / step))))
+        points = [lo + k * step for k in range(n)]
+        values = [base**p for p in points] if base else points
+        if isinstance(control.value, int):
+            values = [int(round(v)) for v in values]
+        else:
+            values = [float(f"{v:.12g}") for v in values]
+        spec = getattr(control, "readout_format", "")
+        choices = [(_readout(v, spec), v) for v in values]
+    else:
+        raise TypeError(f"{type(control).__name__} has no list of values to choose from")
+    if most is None or len(choices) <= most:
+        return choices
+    stride = -(-(len(choices) - 1) // (most - 1))
+    kept = sorted({0, len(choices) - 1, *range(at % stride, len(choices), stride)})
+    return [choices[k] for k in kept]
+
+
+def _readout(value, spec: str) -> str:
+    """value as a slider's readout shows it (its readout_format, a d3 format that Python's agrees with
+    for the formats sliders use: ".2f", "d", ".3g")."""
+    try:
+        return format(value, spec)
+    except ValueError:
+        return str(value)
+
+
 class SliderView(widgets.VBox):
     """Controls above an output that shows ``view(**values)`` and redraws on every change.
 
@@ -70,9 +127,23 @@ class SliderView(widgets.VBox):
     """
 
     def __init__(self, view, controls: dict):
-        output = widgets.interactive_output(lambda **values: show(view(**values)), controls)
+        self.view, self.controls, self._drawing = view, controls, True
+        output = widgets.interactive_output(self._draw, controls)
         super().__init__([widgets.HBox(list(controls.values())), output])
-        self.view, self.controls = view, controls
+
+    def _draw(self, **values) -> None:
+        if self._drawing:
+            show(self.view(**values))
+
+    @contextlib.contextmanager
+    def not_drawing(self):
+        """Inside, moving the controls draws nothing (their other observers still run): for tools that
+        set the controls to every state and call ``view`` themselves."""
+        self._drawing = False
+        try:
+            yield self
+        finally:
+            self._drawing = True
 
 
 def slider_view(view, **controls) -> SliderView:

@@ -241,3 +241,111 @@ def browser_context():
             yield context
         finally:
             context.close()
+
+
+@contextlib.contextmanager
+def static_server(folder: Path):
+    """Serve folder over HTTP on 127.0.0.1 (a free port) from a thread; yield its base URL; stop it."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # the test reports failed requests itself
+            pass
+
+    handler = functools.partial(Quiet, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{httpd.server_address[1]}"
+        finally:
+            httpd.shutdown()
+            thread.join()
+
+
+# The picture of a static slider (its frame's markup: an image's source or the text shown), the readout
+# of each control, and whether the picture has loaded (an image that failed to load rejects decode()).
+STATIC_SNAPSHOT_JS = """async (box) => {
+  const frame = box.querySelector('.static-frame');
+  const img = frame.querySelector('img');
+  let loaded = true;
+  if (img) { try { await img.decode(); } catch (e) { loaded = false; } }
+  const readouts = Array.from(box.querySelectorAll('[data-control]')).map(c =>
+    c.tagName === 'SELECT' ? c.value : c.nextElementSibling.textContent);
+  return {picture: frame.innerHTML, readouts: readouts, loaded: loaded};
+}"""
+
+
+def check_static_page(context, url: str, label: str, shots: Path) -> tuple[list[str], int]:
+    """Open a page of the static site and move every control of every slider through each of its
+    values; return the problems seen and how many range sliders the page has.
+
+    Problems: a move that changes no readout or no picture, a picture that does not load, any console
+    error or uncaught exception, any failed request, and any request off this machine (blocked).
+    """
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(f"{label}: console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"{label}: uncaught {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"{label}: request failed: {r.url}")
+            if not r.url.startswith(("http://127.0.0.1", "file:")) else None)
+    page.on("response", lambda r: problems.append(f"{label}: {r.status} for {r.url}")
+            if r.status >= 400 else None)
+
+    def local_only(route):
+        if route.request.url.startswith(("http://127.0.0.1", "file:", "data:")):
+            route.continue_()
+        else:
+            problems.append(f"{label}: asked the network for {route.request.url}")
+            route.abort()
+
+    page.route("**/*", local_only)
+    try:
+        page.goto(url)
+        # MathJax typesets after load: wait until it has (its errors, too, would reach the console).
+        page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)")
+        page.evaluate("() => window.MathJax ? MathJax.startup.promise.then(() => true) : true")
+        boxes = page.locator(".static-slider")
+        for b in range(boxes.count()):
+            box = boxes.nth(b)
+            controls = box.locator("[data-control]")
+            for i in range(controls.count()):
+                where = f"{label}: slider {b + 1}, control {i + 1}"
+                problems += move_through(page, box, controls.nth(i), where)
+        page.screenshot(path=str(shots / f"{label}.png"), full_page=True)  # every control at its last value
+        return problems, page.locator('.static-slider input[type="range"]').count()
+    finally:
+        page.close()
+
+
+def move_through(page, box, control, label: str) -> list[str]:
+    """Set one control to each of its values in turn, with the keyboard for a range as a reader would
+    (Home, then right arrow to the end); each move must change the control's readout and the picture,
+    and the picture must load."""
+    problems = []
+    control.scroll_into_view_if_needed()
+    name = control.evaluate("c => c.closest('label').querySelector('.static-description').textContent")
+    count, at = control.evaluate("c => c.tagName === 'SELECT' ? [c.options.length, c.selectedIndex]"
+                                 " : [Number(c.max) + 1, Number(c.value)]")
+    if control.evaluate("c => c.tagName === 'SELECT'"):
+        moves = [lambda j=j: control.select_option(index=j) for j in range(count) if j != at]
+    else:
+        control.focus()
+        keys = ([] if at == 0 else ["Home"]) + ["ArrowRight"] * (count - 1)
+        moves = [lambda key=key: page.keyboard.press(key) for key in keys]
+    before = box.evaluate(STATIC_SNAPSHOT_JS)
+    for n, move in enumerate(moves, 1):
+        move()
+        after = box.evaluate(STATIC_SNAPSHOT_JS)
+        where = f"{label} ('{name}', move {n} of {len(moves)})"
+        if after["readouts"] == before["readouts"]:
+            problems.append(f"{where}: the control did not move")
+        elif after["picture"] == before["picture"]:
+            problems.append(f"{where}: the picture did not change")
+        if not after["loaded"]:
+            problems.append(f"{where}: the picture did not load")
+        before = after
+    return problems
