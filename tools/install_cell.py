@@ -14,6 +14,7 @@ import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "# Colab or another hosted notebook:"
+CELL_ID = "install"  # the same in both editions (tools/editions.py matches cells by id)
 
 
 def repository() -> str:
@@ -48,11 +49,11 @@ def first_code_cell(nb: dict) -> dict | None:
 def apply(path: Path) -> None:
     """Make the install cell the notebook's first code cell (replacing an earlier version of it)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
-    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+    cell = {"cell_type": "code", "execution_count": None, "id": CELL_ID, "metadata": {}, "outputs": [],
             "source": source().splitlines(keepends=True)}
     first = first_code_cell(nb)
     if first is not None and "".join(first["source"]).startswith(MARK):
-        first["source"] = cell["source"]
+        first.update(source=cell["source"], id=CELL_ID)
     else:
         index = nb["cells"].index(first) if first is not None else len(nb["cells"])
         nb["cells"].insert(index, cell)
