@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 from editions import CHINESE, ENGLISH, LANGUAGE_ID, LANGUAGE_SOURCE, code_differences, read  # noqa: E402
+from install_cell import colab_link  # noqa: E402
 from install_cell import source as install_source  # noqa: E402
 
 from trpo_lite.language import catalog  # noqa: E402
@@ -137,3 +138,10 @@ def test_every_text_a_chinese_notebook_shows_has_a_translation(path):
     missing = sorted(shown_texts(path) - set(catalog("zh")))
     assert not missing, (f"{path.relative_to(ROOT)}: {len(missing)} texts without a Chinese translation in "
                          f"trpo_lite/locale/zh/, first {missing[:3]}")
+
+
+@pytest.mark.parametrize("path", ENGLISH_NOTEBOOKS, ids=lambda p: p.name)
+def test_readme_links_every_notebook_and_its_colab_page(path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"](notebooks/{path.name})" in readme, f"README.md's course table has no row for {path.name}"
+    assert f"]({colab_link(path)})" in readme, f"README.md's row for {path.name} has no Colab link"
