@@ -1,5 +1,8 @@
 """The course style's helpers: figures outside pyplot, autoscale-like limits, plain ticks."""
 
+import subprocess
+import sys
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -39,3 +42,14 @@ def test_plain_ticks_fixed_or_few_and_never_minor():
     assert 2 <= len([t for t in ax.get_xticks() if 0 <= t <= 37]) <= 6
     plain_ticks(ax.xaxis, [0, 10, 20])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "10", "20"]
+
+
+def test_bold_text_in_the_course_style_draws_without_a_font_warning():
+    """The course font has one weight; bold text (grid letters, titles) must not make matplotlib warn."""
+    script = ("import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
+              "from trpo_lite.figures.style import use_course_style\n"
+              "use_course_style(); fig, ax = plt.subplots()\n"
+              "ax.text(0.5, 0.5, 'S 策略', fontweight='bold'); fig.canvas.draw()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "findfont" not in done.stderr + done.stdout, done.stderr

@@ -11,6 +11,7 @@ The course style also brings the Chinese edition's font: a subset of Noto Sans C
 DejaVu Sans lacks, so Chinese labels render on every OS with nothing installed by hand.
 """
 
+import dataclasses
 from importlib.resources import files
 
 import matplotlib.pyplot as plt
@@ -39,6 +40,9 @@ def use_course_style() -> None:
     """Large fonts and thick lines, readable on a projector; Chinese text in the course's CJK font."""
     if "TRPO Course Sans SC" not in {font.name for font in font_manager.fontManager.ttflist}:
         font_manager.fontManager.addfont(str(COURSE_FONT))
+        # The subset has one weight; listed as bold too, bold text uses it without a findfont warning.
+        regular = next(f for f in font_manager.fontManager.ttflist if f.name == "TRPO Course Sans SC")
+        font_manager.fontManager.ttflist.append(dataclasses.replace(regular, weight="bold"))
     plt.rcParams.update(COURSE_STYLE)
 
 
