@@ -21,6 +21,7 @@ from IPython.display import Image, display
 
 from trpo_lite.examples.agent import CARTPOLE_SOLVED, RETURN, retrain, run_label
 from trpo_lite.figures.agent import learning_curve_figure
+from trpo_lite.language import tr
 
 
 def to_png(fig: plt.Figure) -> bytes:
@@ -218,15 +219,16 @@ def train_button(controls: dict, runs: dict, total_steps: int = 30_000, seed: in
     curve (this run against every run in ``runs``) show progress. Each finished run is
     added to ``runs`` (label -> history), so the next one is drawn against it.
     """
-    button = widgets.Button(description="Train CartPole", button_style="primary", icon="play")
-    status = widgets.HTML(value="Choose delta and lambda, then press the button.")
+    button = widgets.Button(description=tr("Train CartPole"), button_style="primary", icon="play")
+    status = widgets.HTML(value=tr("Choose delta and lambda, then press the button."))
     progress, plot = widgets.Output(), widgets.Output()
 
     def on_click(_):
         max_kl, lam = controls["max_kl"].value, controls["lam"].value
         label = run_label(max_kl, lam, taken=runs)
         button.disabled = True
-        status.value = f"<b>Training</b> CartPole-v1 with {label} for {total_steps:,} steps ..."
+        status.value = tr("<b>Training</b> CartPole-v1 with {label} for {steps:,} steps ...", label=label,
+                          steps=total_steps)
         progress.clear_output()
         live = LiveCurve(reference=runs, label=label, target=CARTPOLE_SOLVED, output=plot,
                          title=f"CartPole-v1, {label}")
@@ -236,10 +238,11 @@ def train_button(controls: dict, runs: dict, total_steps: int = 30_000, seed: in
                 history = retrain(max_kl, lam, seed, total_steps, callback=live, progress=True)
             live.draw()
             runs[label] = history
-            status.value = (f"Done in {time.perf_counter() - start:.0f} s: last-10 return "
-                            f"{history[-1][RETURN]:.0f}. Change the sliders and train again to compare.")
+            status.value = tr("Done in {seconds:.0f} s: last-10 return {ret:.0f}. Change the sliders and "
+                              "train again to compare.", seconds=time.perf_counter() - start,
+                              ret=history[-1][RETURN])
         except Exception as exc:  # an exception in a widget callback would reach only the log
-            status.value = f"<b>Training failed</b>: {html.escape(repr(exc))}"
+            status.value = tr("<b>Training failed</b>: {error}", error=html.escape(repr(exc)))
         finally:
             button.disabled = False
 
