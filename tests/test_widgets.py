@@ -149,3 +149,14 @@ def test_not_drawing_moves_the_controls_and_runs_their_observers_but_draws_nothi
     assert len(calls) == drawn and seen == [4]
     slider.controls["k"].value = 2
     assert calls[-1] == 2 and seen == [4, 2]
+
+
+def test_button_reports_a_failure_where_an_output_widget_swallows_it(monkeypatch):
+    """In a kernel, ipywidgets' Output swallows an exception raised inside its `with` block."""
+    monkeypatch.setattr(ipywidgets.Output, "__exit__", lambda self, *exc_info: True)
+    box = train_button({"max_kl": SimpleNamespace(value=0.01), "lam": SimpleNamespace(value=1.5)}, {},
+                       total_steps=BATCH)
+    button, status = box.children[0].children
+    button.click()
+    assert "Training failed" in status.value and "lam" in status.value, status.value
+    assert not button.disabled

@@ -234,15 +234,22 @@ def train_button(controls: dict, runs: dict, total_steps: int = 30_000, seed: in
                          title=f"CartPole-v1, {label}")
         start = time.perf_counter()
         try:
+            # In a kernel, an Output widget's `with` swallows an exception (it shows the traceback in the
+            # output), so the error is caught inside it, where it happens.
             with progress:
-                history = retrain(max_kl, lam, seed, total_steps, callback=live, progress=True)
+                try:
+                    history, failure = retrain(max_kl, lam, seed, total_steps, callback=live,
+                                               progress=True), None
+                except Exception as exc:  # an exception in a widget callback would reach only the log
+                    history, failure = None, exc
+            if failure is not None:
+                status.value = tr("<b>Training failed</b>: {error}", error=html.escape(repr(failure)))
+                return
             live.draw()
             runs[label] = history
             status.value = tr("Done in {seconds:.0f} s: last-10 return {ret:.0f}. Change the sliders and "
                               "train again to compare.", seconds=time.perf_counter() - start,
                               ret=history[-1][RETURN])
-        except Exception as exc:  # an exception in a widget callback would reach only the log
-            status.value = tr("<b>Training failed</b>: {error}", error=html.escape(repr(exc)))
         finally:
             button.disabled = False
 
