@@ -21,8 +21,10 @@ from trpo_lite.training import use_threads
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--max-kl", type=float, nargs="+", default=list(ls.MAX_KLS), help="trust-region radii")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--max-kl", type=float, nargs="+", default=list(ls.MAX_KLS),
+                        help="trust-region radii delta")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(ls.SEEDS))
     parser.add_argument("--steps", type=int, default=ls.TOTAL_STEPS, help="env steps per run (total_steps)")
     parser.add_argument("--out", type=Path, default=result_path("line_search.json"),
@@ -38,9 +40,11 @@ def main(argv=None) -> None:
                 run = ls.record_run(config, update, max_kl, seed, args.steps)
                 runs.append(run)
                 curve = run["curve"]
+                backtracked = sum(b > 0 for b in curve["backtracks"])
+                rejected = sum(not a for a in curve["accepted"])
                 print(f"{len(runs):3d} {update} max_kl={max_kl} seed={seed}: final return "
-                      f"{curve['return_last10'][-1]:.1f}, backtracked {sum(b > 0 for b in curve['backtracks'])}"
-                      f", rejected {sum(not a for a in curve['accepted'])} of {len(curve['kl'])}", flush=True)
+                      f"{curve['return_last10'][-1]:.1f}, backtracked {backtracked}, rejected {rejected} of "
+                      f"{len(curve['kl'])}", flush=True)
     meta = {
         "script": "benchmarks/line_search.py",
         "command": " ".join(["python benchmarks/line_search.py", *sys.argv[1:]]),
@@ -59,7 +63,8 @@ def main(argv=None) -> None:
         "environment": run_environment(),
     }
     write_records(args.out, meta, runs)
-    print(f"{len(runs)} runs in {meta['wall_seconds']:.0f} s wall, {meta['cpu_seconds']:.0f} s CPU -> {args.out}")
+    print(f"{len(runs)} runs in {meta['wall_seconds']:.0f} s wall, {meta['cpu_seconds']:.0f} s CPU "
+          f"-> {args.out}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ without it (NPG, E9-E11) on Pendulum-v1, at three trust-region radii delta, over
 ``benchmarks/line_search.py`` trains every run with ``record_run`` and saves them in the package data
 (``line_search.json``); ``load_runs`` reads them back as arrays and the functions below compute what the
 notebook shows: how often the line search shrinks or rejects the step, how far NPG's KL overshoots
-delta, how often its step lowers the surrogate, and the learning curves.
+delta, how often its step lowers the surrogate, the learning curves and how much of its best return
+each run gave back.
 
 Shapes: R seeds, I iterations.
 """
@@ -17,6 +18,7 @@ import numpy as np
 
 from trpo_lite import records
 from trpo_lite.config import TRPOConfig, preset
+from trpo_lite.language import tr
 
 ENV_ID = "Pendulum-v1"
 MAX_KLS = (0.01, 0.05, 0.2)  # delta: the preset's, then larger
@@ -62,7 +64,8 @@ class Runs:
     def curve(self, update: str, max_kl: float, name: str) -> np.ndarray:
         """[R, I] values of one recorded quantity (``KEYS``)."""
         if (update, max_kl) not in self.curves:
-            raise ValueError(f"no runs for update={update!r}, max_kl={max_kl!r}; saved: {sorted(self.curves)}")
+            raise ValueError(f"no runs for update={update!r}, max_kl={max_kl!r}; saved: "
+                             f"{sorted(self.curves)}")
         return self.curves[update, max_kl][name]
 
 
@@ -79,10 +82,11 @@ def load_runs(source="line_search.json") -> Runs:
         for max_kl in meta["max_kls"]:
             missing = [s for s in meta["seeds"] if (update, max_kl, s) not in found]
             if missing:
-                raise ValueError(f"{source}: update={update!r}, max_kl={max_kl} has no run for seeds {missing}; "
-                                 "rerun benchmarks/line_search.py")
+                raise ValueError(f"{source}: update={update!r}, max_kl={max_kl} has no run for seeds "
+                                 f"{missing}; rerun benchmarks/line_search.py")
             runs = [found[update, max_kl, s] for s in meta["seeds"]]
-            curves[update, max_kl] = {name: np.array([run[name] for run in runs], dtype=float) for name in KEYS}
+            curves[update, max_kl] = {name: np.array([run[name] for run in runs], dtype=float)
+                                      for name in KEYS}
     lengths = {c.shape[1] for by_name in curves.values() for c in by_name.values()}
     if len(lengths) != 1:
         raise ValueError(f"{source}: curves of different lengths {sorted(lengths)}; rerun with one --steps")
@@ -95,7 +99,8 @@ def line_search_counts(runs: Runs, max_kl: float) -> dict:
     """What TRPO's line search did over all R x I updates at one delta (E12): the fraction of updates
     that shrank the step at least once ("backtracked"), that kept theta ("rejected"), and how many
     updates there were; "fractions": the accepted steps' alpha^i, one per accepted update."""
-    backtracks, accepted = runs.curve("trpo", max_kl, "backtracks"), runs.curve("trpo", max_kl, "accepted") > 0
+    backtracks = runs.curve("trpo", max_kl, "backtracks")
+    accepted = runs.curve("trpo", max_kl, "accepted") > 0
     alpha = runs.config.backtrack_coef
     return {"updates": backtracks.size, "backtracked": float(np.mean(backtracks > 0)),
             "rejected": float(np.mean(~accepted)), "fractions": alpha ** backtracks[accepted]}
@@ -110,16 +115,23 @@ def overshoot(runs: Runs, update: str, max_kl: float) -> dict:
             "gain_negative": float(np.mean(gain < 0))}
 
 
-def largest_fall(returns: np.ndarray) -> np.ndarray:
-    """Per seed, the largest fall of the return from its best so far: max_i (max_{j<=i} R_j - R_i).
+def given_back(returns: np.ndarray) -> np.ndarray:
+    """Per seed, how much of its best return a run gave back by the end: max_i R_i - R_I.
 
     Args:
         returns: [R, I] last-10 mean returns; NaN before the first episode ends (skipped).
     Returns:
-        [R] falls, >= 0; 0 for a return that never fell.
+        [R] best minus final, >= 0; 0 for a run that ends at its best.
     """
-    best = np.fmax.accumulate(returns, axis=1)  # fmax: a NaN does not hide the best so far
-    return np.nanmax(best - returns, axis=1)
+    return np.nanmax(returns, axis=1) - returns[:, -1]
+
+
+def ended_near_start(returns: np.ndarray) -> np.ndarray:
+    """Per seed, whether a run ended closer to its first return than to its best: it lost most of what it
+    learned. [R] bools from [R, I] last-10 mean returns (NaN before the first episode ends)."""
+    first = np.array([row[~np.isnan(row)][0] for row in returns])
+    final = returns[:, -1]
+    return np.abs(final - first) < np.nanmax(returns, axis=1) - final
 
 
 def first_difference(runs: Runs, max_kl: float) -> list[tuple[int | None, int | None]]:
@@ -144,3 +156,31 @@ def seed_curves(runs: Runs, update: str, max_kl: float) -> dict:
     for name, reduce in (("median", np.nanmedian), ("low", np.nanmin), ("high", np.nanmax)):
         stats[name][started] = reduce(returns[:, started], axis=0)
     return {"returns": returns, **stats}
+
+
+def backtrack_counts(runs: Runs, max_kl: float) -> np.ndarray:
+    """[max_backtracks + 2] how many of TRPO's R x I updates at one delta took the step after i = 0, 1, ...,
+    max_backtracks shrinks (alpha^i of the full step, E12); the last entry counts the rejected ones."""
+    backtracks = runs.curve("trpo", max_kl, "backtracks").astype(int)
+    accepted = runs.curve("trpo", max_kl, "accepted") > 0
+    most = runs.config.max_backtracks
+    return np.append(np.bincount(backtracks[accepted], minlength=most + 1), np.sum(~accepted))
+
+
+def kl_ratios(runs: Runs, update: str, max_kl: float) -> np.ndarray:
+    """[R, I] each update's mean KL divided by delta: at most 1 inside the trust region (E8)."""
+    return runs.curve(update, max_kl, "kl") / max_kl
+
+
+def describe(runs: Runs) -> str:
+    """What was run, where and when, from the metadata (in the reader's language, ``trpo_lite.tr``)."""
+    m, env = runs.meta, runs.meta["environment"]
+    return tr("{env_id}: {updates} at δ = {max_kls}, seeds {seeds}, {steps:,} env steps per run "
+              "({iterations} iterations of {batch}); every other setting the preset's (α = {alpha}, at most "
+              "{most} backtracks). {runs} runs, one after another, on one torch thread, on {cpu}, {date}."
+              "\n{versions}",
+              env_id=m["env_id"], updates=" / ".join(m["updates"]), max_kls=m["max_kls"], seeds=m["seeds"],
+              steps=int(runs.steps[-1]), iterations=len(runs.steps), batch=int(runs.steps[0]),
+              alpha=runs.config.backtrack_coef, most=runs.config.max_backtracks,
+              runs=len(m["updates"]) * len(m["max_kls"]) * len(m["seeds"]), cpu=env["cpu"], date=m["date"],
+              versions=", ".join(f"{k} {v}" for k, v in env.items() if k != "cpu"))
