@@ -24,7 +24,7 @@ def curves_figure(runs: Runs) -> plt.Figure:
     max_kls = runs.meta["max_kls"]
     fig, axes = plt.subplots(2, len(max_kls), figsize=(5.2 * len(max_kls), 8), sharex=True,
                              sharey="row", squeeze=False)
-    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.08, top=0.88, hspace=0.12, wspace=0.08)
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.08, top=0.86, hspace=0.12, wspace=0.08)
     x = runs.steps / 1000
     for column, max_kl in enumerate(max_kls):
         ax_ret, ax_kl = axes[:, column]
@@ -44,10 +44,8 @@ def curves_figure(runs: Runs) -> plt.Figure:
         plain_ticks(ax_kl.yaxis, [0.01, 0.1, 1, 10, 100], ["≤0.01", "0.1", "1", "10", "≥100"])
     axes[0, 0].set_ylabel(tr("return (mean of last 10 episodes)"))
     axes[1, 0].set_ylabel(tr("KL of the update / δ"))
-    handles, labels = axes[1, 0].get_legend_handles_labels()
-    for handle in handles[:2]:
-        handle.set(markersize=10, alpha=1)  # the legend's copies: the dots themselves stay small
-    fig.legend(handles, labels, loc="upper center", ncols=3, frameon=False, markerscale=1)
+    fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.955),
+               ncols=3, frameon=False, markerscale=4)
     fig.suptitle(tr("Pendulum-v1, {n} seeds: bold median, band min-max, thin lines every seed",
                     n=len(runs.meta["seeds"])), y=0.995)
     return fig
