@@ -112,8 +112,8 @@ def curves_view(results: Results, sweep: str, value) -> Figure:
         plain_ticks(ax.xaxis, ticks)
         ax.set_xlim(0, 1.02 * x[-1])
     art["ret"].title.set_text(tr("{sweep} = {value}: {reached} of {seeds} seeds reach {threshold:g}",
-                                 sweep=tr(LABELS[sweep]), value=value, reached=row["reached"],
-                                 seeds=row["seeds"], threshold=THRESHOLD))
+                                 sweep=tr(LABELS[sweep]), value=value_label(sweep, value),
+                                 reached=row["reached"], seeds=row["seeds"], threshold=THRESHOLD))
     # The KL panel's bottom is empty (every update moves the policy by more than 1e-4): room for a legend.
     # A new legend each call (a few ms): the sweep sets its entries.
     art["kl"].legend(means, [value_label(sweep, v) for v in values], loc="lower right", fontsize=10, ncol=2,
