@@ -7,6 +7,7 @@ import statistics
 import numpy as np
 import pytest
 from saved_sweeps import RAW, every_configuration, raw_runs
+from translated import marked_language
 
 from trpo_lite.examples import experiments as ex
 from trpo_lite.examples import sweep_results as sr
@@ -102,3 +103,12 @@ def test_table_and_description(results):
     meta = RAW["meta"]
     for fact in (str(meta["seeds"]), meta["machine"]["cpu"], meta["date"], meta["versions"]["torch"]):
         assert fact in text
+
+
+def test_table_and_description_reach_the_reader_through_tr(monkeypatch, results):
+    with marked_language(monkeypatch):
+        table = sr.format_table(sr.summary_rows(results, "update"), "update").splitlines()
+        text = sr.describe(results)
+    assert all(line.startswith("«") and line.endswith("»") for line in table)
+    assert text.startswith("«") and text.endswith("»")
+    assert "«trpo»" in table[1]  # an update rule's name is a text, a number is not

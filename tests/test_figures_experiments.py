@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from redraw import assert_redraws_in_place
 from saved_sweeps import every_configuration, raw_runs
+from translated import marked_language, untranslated
 
 from trpo_lite.examples import experiments as ex
 from trpo_lite.examples import sweep_results as sr
@@ -75,3 +76,11 @@ def test_summary_figure_bars_are_seed_medians(results):
     assert sorted(dots) == sorted(kls)
     assert [t.get_text() for t in ax_ret.get_xticklabels()] == [c[0] for c in labels]
     plt.close(fig)
+
+
+def test_every_text_a_reader_sees_goes_through_tr(monkeypatch, results):
+    with marked_language(monkeypatch):
+        figures = [fig_ex.curves_view(results, "max_kl", 0.1), fig_ex.summary_figure(results)]
+        for fig in figures:
+            assert untranslated(fig) == []
+    plt.close(figures[-1])

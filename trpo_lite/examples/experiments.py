@@ -15,6 +15,7 @@ import numpy as np
 
 from trpo_lite import records
 from trpo_lite.config import REWARD_THRESHOLDS, TRPOConfig, preset
+from trpo_lite.language import tr
 
 ENV_ID = "CartPole-v1"
 SWEEPS = {  # the setting each sweep changes, and its values; each holds the preset's value (the baseline)
@@ -23,11 +24,11 @@ SWEEPS = {  # the setting each sweep changes, and its values; each holds the pre
     "lam": (0.0, 0.8, 0.95, 1.0),
     "cg_iters": (1, 3, 10, 30),
 }
-LABELS = {"update": "update rule", "max_kl": "delta (max_kl)", "lam": "lambda (lam)",
+LABELS = {"update": "update rule", "max_kl": "δ (max_kl)", "lam": "λ (lam)",  # English: shown through tr
           "cg_iters": "CG iterations"}
-SHORT = {"update": "{}", "max_kl": "δ={}", "lam": "λ={}", "cg_iters": "k={}"}  # a configuration's label
+SHORT = {"max_kl": "δ={value}", "lam": "λ={value}", "cg_iters": "k={value}"}  # a configuration's label
 BASELINE = {name: getattr(preset(ENV_ID), name) for name in SWEEPS}
-# The vanilla gradient's step size alpha, from a pilot on seed 0 (pg_lr 0.01, 0.1, 0.3, 1, 3; 40k steps):
+# The vanilla gradient's step size eta, from a pilot on seed 0 (pg_lr 0.01, 0.1, 0.3, 1, 3; 40k steps):
 # the preset's 0.01 moves the policy by a KL of ~4e-6 per update and learns nothing; 0.1 and 0.3 learn
 # slowly; 1 and 3 learn about equally fast, 3 with a KL of up to 3 per update. Only update="vpg" reads it.
 PG_LR = 1.0
@@ -44,11 +45,18 @@ def configuration(sweep: str, value) -> dict:
 
 
 def configurations() -> list[tuple[str, str, object]]:
-    """(label, sweep, value) of every distinct configuration, the baseline first and once."""
-    found = [("baseline", "update", BASELINE["update"])]
+    """(label, sweep, value) of every distinct configuration, the baseline first and once; labels in the
+    reader's language (``trpo_lite.tr``)."""
+    found = [(tr("baseline"), "update", BASELINE["update"])]
     for sweep, values in SWEEPS.items():
-        found += [(SHORT[sweep].format(v), sweep, v) for v in values if v != BASELINE[sweep]]
+        found += [(value_label(sweep, v) if sweep == "update" else tr(SHORT[sweep], value=v), sweep, v)
+                  for v in values if v != BASELINE[sweep]]
     return found
+
+
+def value_label(sweep: str, value) -> str:
+    """How a legend shows one value of a sweep: an update rule's name through ``tr``, a number as it is."""
+    return tr(value) if sweep == "update" else str(value)
 
 
 def run_config(sweep: str, value, total_steps: int) -> TRPOConfig:

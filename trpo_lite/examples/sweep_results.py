@@ -22,7 +22,9 @@ from trpo_lite.examples.experiments import (
     median_steps,
     seed_summary,
     steps_to_threshold,
+    value_label,
 )
+from trpo_lite.language import tr
 from trpo_lite.records import load_records
 
 
@@ -82,17 +84,18 @@ def load_results(path="sweeps.json") -> Results:
 
 
 def describe(results: Results) -> str:
-    """What was run, where and when, from the metadata."""
+    """What was run, where and when, from the metadata (in the reader's language, ``trpo_lite.tr``)."""
     m = results.metadata
     machine, versions = m["machine"], m["versions"]
-    runs = sum(len(rs) for rs in results.records.values())
-    return (f"{m['env_id']}, seeds {m['seeds']}, {int(results.steps[-1]):,} env steps per run "
-            f"({len(results.steps)} iterations of {int(results.steps[0])}); {len(results.records)} "
-            f"configurations x {len(m['seeds'])} seeds = {runs} runs, one after another, in "
-            f"{m['wall_seconds'] / 60:.1f} min on {machine['cpu']} ({machine['cpu_count']} cores, "
-            f"{machine['torch_threads']} torch thread, load average {machine['load_average_1min']} at the "
-            f"end), {machine['platform']}, on {m['date']}.\n"
-            + ", ".join(f"{name} {version}" for name, version in versions.items()))
+    return tr("{env_id}, seeds {seeds}, {steps:,} env steps per run ({iterations} iterations of {batch}); "
+              "{configurations} configurations x {n_seeds} seeds = {runs} runs, one after another, on {cpu} "
+              "({cores} cores, {threads} torch thread), {platform}, on {date}.\n{versions}",
+              env_id=m["env_id"], seeds=m["seeds"], steps=int(results.steps[-1]),
+              iterations=len(results.steps), batch=int(results.steps[0]),
+              configurations=len(results.records), n_seeds=len(m["seeds"]),
+              runs=sum(len(rs) for rs in results.records.values()), cpu=machine["cpu"],
+              cores=machine["cpu_count"], threads=machine["torch_threads"], platform=machine["platform"],
+              date=m["date"], versions=", ".join(f"{name} {version}" for name, version in versions.items()))
 
 
 def summary_row(results: Results, sweep: str, value, threshold: float = THRESHOLD) -> dict:
@@ -120,17 +123,20 @@ def summary_rows(results: Results, sweep: str, threshold: float = THRESHOLD) -> 
 
 
 def format_table(rows: list[dict], sweep: str, threshold: float = THRESHOLD) -> str:
-    """summary_rows as a text table."""
+    """summary_rows as a text table (in the reader's language, ``trpo_lite.tr``)."""
     def percent(x):
-        return "   n/a" if x is None else f"{100 * x:5.0f}%"
+        return tr("n/a") if x is None else f"{100 * x:.0f}%"
 
-    lines = [f"{LABELS[sweep]:>15} | reached {threshold:g} | median steps to it | final return: median (std) "
-             "| mean KL/update | accepted | backtracked"]
+    lines = [tr("{sweep:>15} | reached {threshold:g} | median steps to it | final return: median (std) "
+                "| mean KL/update | accepted | backtracked", sweep=tr(LABELS[sweep]), threshold=threshold)]
     for row in rows:
-        steps = "not reached" if row["median_steps"] is None else f"{row['median_steps']:,.0f}"
-        lines.append(f"{row['value']!s:>15} | {row['reached']:>4} of {row['seeds']:<3}| {steps:>18} | "
-                     f"{row['final_median']:13.1f} ({row['final_std']:5.1f})  | {row['mean_kl']:14.4f} | "
-                     f"{percent(row['accepted']):>8} | {percent(row['backtracked']):>11}")
+        steps = tr("not reached") if row["median_steps"] is None else f"{row['median_steps']:,.0f}"
+        lines.append(tr("{value:>15} | {reached:>4} of {seeds:<3}| {steps:>18} | {final:13.1f} ({std:5.1f})  "
+                        "| {kl:14.4f} | {accepted:>8} | {backtracked:>11}",
+                        value=value_label(sweep, row["value"]),
+                        reached=row["reached"], seeds=row["seeds"], steps=steps, final=row["final_median"],
+                        std=row["final_std"], kl=row["mean_kl"], accepted=percent(row["accepted"]),
+                        backtracked=percent(row["backtracked"])))
     return "\n".join(lines)
 
 

@@ -12,9 +12,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from trpo_lite.examples.experiments import LABELS, SWEEPS, THRESHOLD
+from trpo_lite.examples.experiments import LABELS, SWEEPS, THRESHOLD, value_label
 from trpo_lite.examples.sweep_results import Results, per_configuration, sweep_curves
 from trpo_lite.figures.style import plain_ticks, static_figure
+from trpo_lite.language import language, tr
 
 STYLES = ("-", "--", ":", "-.")  # line style of a sweep's i-th value when it is not the chosen one
 
@@ -36,11 +37,12 @@ class _Pool:
 
 
 @cache
-def _curves_figure() -> dict:
-    """The figure of ``curves_view`` and the artists it moves. Per panel ("returns", "kls"): the chosen
-    configuration's bold seed mean and min-max band, and a pool for the other configurations' faint means;
-    pools for the chosen one's seeds (returns) and the delta lines (KL). The pools of configurations and
-    deltas are made as large as the largest sweep here, so every call draws them in the same order."""
+def _curves_figure(lang: str) -> dict:
+    """The figure of ``curves_view`` (one per language) and the artists it moves. Per panel ("returns",
+    "kls"): the chosen configuration's bold seed mean and min-max band, and a pool for the other
+    configurations' faint means; pools for the chosen one's seeds (returns) and the delta lines (KL). The
+    pools of configurations and deltas are made as large as the largest sweep here, so every call draws
+    them in the same order."""
     fig = static_figure((11.5, 4.3))
     ax_ret, ax_kl = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.075, right=0.985, bottom=0.14, top=0.92, wspace=0.22)
@@ -56,12 +58,13 @@ def _curves_figure() -> dict:
     art["deltas"] = _Pool(lambda: ax_kl.axhline(1.0, color="black", ls="--"), len(SWEEPS["max_kl"]))
     art["seeds"] = _Pool(lambda: ax_ret.plot([], [], lw=0.8)[0])  # on the KL panel the band says enough
     ax_ret.axhline(THRESHOLD, color="black", lw=1, ls="--")
-    ax_ret.set(xlabel="env steps (thousands)", ylabel="return (mean of last 10 episodes)", ylim=(0, 510))
-    # Few, fixed ticks with plain-text labels: ticks are most of a redraw's cost (budget 100 ms).
+    ax_ret.set(xlabel=tr("env steps (thousands)"), ylabel=tr("return (mean of last 10 episodes)"),
+               ylim=(0, 510))
+    # Few, fixed ticks with plain-text labels: ticks are most of a redraw's cost.
     plain_ticks(ax_ret.yaxis, [0, 100, 200, 300, 400, 500])
     ax_kl.set_yscale("log")
-    ax_kl.set(xlabel="env steps (thousands)", ylabel="mean KL of the update", ylim=(1e-4, 1),
-              title="KL per update (dashed: delta)")
+    ax_kl.set(xlabel=tr("env steps (thousands)"), ylabel=tr("mean KL of the update"), ylim=(1e-4, 1),
+              title=tr("KL per update (dashed: δ)"))
     plain_ticks(ax_kl.yaxis, [1e-4, 1e-3, 1e-2, 1e-1, 1], ["1e-4", "1e-3", "0.01", "0.1", "1"])
     return art
 
@@ -97,7 +100,7 @@ def curves_view(results: Results, sweep: str, value) -> Figure:
     """
     numbers = sweep_curves(results, sweep, value)
     row, stats = numbers["row"], numbers["stats"]
-    art, x, values = _curves_figure(), results.steps / 1000, SWEEPS[sweep]
+    art, x, values = _curves_figure(language()), results.steps / 1000, SWEEPS[sweep]
     _show_sweep(art["returns"], x, stats, "returns", value)
     means = _show_sweep(art["kls"], x, stats, "kls", value)
     seeds = stats[value]["returns"]  # [R, I]
@@ -108,12 +111,14 @@ def curves_view(results: Results, sweep: str, value) -> Figure:
     for ax in (art["ret"], art["kl"]):
         plain_ticks(ax.xaxis, ticks)
         ax.set_xlim(0, 1.02 * x[-1])
-    art["ret"].title.set_text(f"{LABELS[sweep]} = {value}: {row['reached']} of {row['seeds']} seeds reach "
-                              f"{THRESHOLD:g}")
+    art["ret"].title.set_text(tr("{sweep} = {value}: {reached} of {seeds} seeds reach {threshold:g}",
+                                 sweep=tr(LABELS[sweep]), value=value_label(sweep, value),
+                                 reached=row["reached"], seeds=row["seeds"], threshold=THRESHOLD))
     # The KL panel's bottom is empty (every update moves the policy by more than 1e-4): room for a legend.
     # A new legend each call (a few ms): the sweep sets its entries.
-    art["kl"].legend(means, [str(v) for v in values], loc="lower right", fontsize=10, ncol=2,
-                     title=f"{LABELS[sweep]}; bold: mean, band: min-max", title_fontsize=10)
+    art["kl"].legend(means, [value_label(sweep, v) for v in values], loc="lower right", fontsize=10, ncol=2,
+                     title=tr("{sweep}; bold: mean, band: min-max", sweep=tr(LABELS[sweep])),
+                     title_fontsize=10)
     deltas = numbers["deltas"]
     for line, delta in zip(art["deltas"].take(len(deltas)), deltas, strict=True):
         line.set_ydata([delta, delta])
@@ -130,18 +135,19 @@ def summary_figure(results: Results) -> plt.Figure:
     fig.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.9, wspace=0.3)
     deltas = np.array(list(numbers["kl_by_delta"]))
     for i, (delta, kls) in enumerate(numbers["kl_by_delta"].items()):
-        ax_kl.plot([delta] * len(kls), kls, "o", color="C1", alpha=0.7, label="one seed" if i == 0 else None)
-    ax_kl.plot(deltas, deltas, color="black", lw=1, ls="--", label="KL = delta")
-    ax_kl.set(xscale="log", yscale="log", xlabel="delta (max_kl)", ylabel="mean KL per update",
-              title="TRPO: KL per update against delta")
+        ax_kl.plot([delta] * len(kls), kls, "o", color="C1", alpha=0.7,
+                   label=tr("one seed") if i == 0 else None)
+    ax_kl.plot(deltas, deltas, color="black", lw=1, ls="--", label=tr("KL = δ"))
+    ax_kl.set(xscale="log", yscale="log", xlabel=tr("δ (max_kl)"), ylabel=tr("mean KL per update"),
+              title=tr("TRPO: KL per update against δ"))
     ax_kl.legend(fontsize=10)
     for ax, chosen in ((ax_bt, numbers["backtracked"]), (ax_ret, numbers["final"])):
         for i, (_, sweep, _, values) in enumerate(chosen):
             ax.bar(i, np.median(values), color=f"C{list(SWEEPS).index(sweep)}", alpha=0.5)
             ax.plot([i] * len(values), values, "o", color="black", ms=4)
         ax.set_xticks(range(len(chosen)), [c[0] for c in chosen], rotation=60, fontsize=10)
-    ax_bt.set(ylabel="fraction of updates", title="TRPO: updates that backtracked (bar: median)")
+    ax_bt.set(ylabel=tr("fraction of updates"), title=tr("TRPO: updates that backtracked (bar: median)"))
     ax_ret.axhline(THRESHOLD, color="black", lw=1, ls="--")
-    ax_ret.set(ylim=(0, 510), ylabel="return (last 10 episodes)",
-               title="final return (bar: median; dots: seeds)")
+    ax_ret.set(ylim=(0, 510), ylabel=tr("return (last 10 episodes)"),
+               title=tr("final return (bar: median; dots: seeds)"))
     return fig
