@@ -39,8 +39,9 @@ clean-notebooks: setup
 lock: setup
 	$(PY) tools/make_lock.py > requirements.lock
 
-## Every notebook in headless Chromium (JupyterLab and Voila), and the static site built afresh (every
-## slider through all its values, no kernel): sliders move, outputs change, no traceback or console error.
+## Every notebook in headless Chromium (JupyterLab and Voila; the Chinese edition's in JupyterLab, one in
+## Voila), and the static site built afresh, both editions (every slider through all its values, no
+## kernel): sliders move, outputs change, no traceback or console error.
 test-browser: setup
 	tools/system_packages.sh chromium
 	$(PY) -m pytest tests/browser -m browser -v
