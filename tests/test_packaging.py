@@ -95,6 +95,8 @@ def test_chinese_readme_lists_every_notebook_and_maps_every_section_of_the_study
         row = next((r for r in rows if f"(notebooks/zh/{notebook.name})" in r), None)
         assert row, f"README.zh.md's course table has no row linking notebooks/zh/{notebook.name}"
         assert re.search(r"\bE\d+\b", row), f"README.zh.md: no equation label in {row!r}"
+        colab = f"https://colab.research.google.com/github/trpo-lite/trpo_lite/blob/main/notebooks/zh/{notebook.name}"
+        assert f"({colab})" in row, f"README.zh.md: no Colab link to notebooks/zh/{notebook.name} in {row!r}"
     for section in SEED_SECTIONS:
         row = next((r for r in rows if re.match(rf"\| {re.escape(section)}(（[^）]*）)? \|", r)), None)
         assert row, f"README.zh.md's map of the study notes has no row for {section}"
