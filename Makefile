@@ -39,22 +39,25 @@ clean-notebooks: setup
 lock: setup
 	$(PY) tools/make_lock.py > requirements.lock
 
-## Every notebook in headless Chromium (JupyterLab and Voila), and the static site built afresh (every
-## slider through all its values, no kernel): sliders move, outputs change, no traceback or console error.
+## Every notebook in headless Chromium (JupyterLab and Voila; the Chinese edition's in JupyterLab, one in
+## Voila), and the static site built afresh, both editions (every slider through all its values, no
+## kernel): sliders move, outputs change, no traceback or console error.
 test-browser: setup
 	tools/system_packages.sh chromium
 	$(PY) -m pytest tests/browser -m browser -v
 
-## Classroom mode: one notebook as a Voila app on 127.0.0.1 (code hidden). make present NB=04_kl_trust_region
+## Classroom mode: one notebook as a Voila app on 127.0.0.1 (code hidden). NB names it below notebooks/:
+## make present NB=04_kl_trust_region (English), make present NB=zh/04_kl_trust_region (Chinese edition).
 present: setup
-	@test -n "$(NB)" || { echo "usage: make present NB=04_kl_trust_region (a notebook in notebooks/)"; exit 2; }
-	@test -f notebooks/$(NB).ipynb || { echo "no notebook notebooks/$(NB).ipynb"; exit 2; }
+	@test -n "$(NB)" || { echo "usage: make present NB=04_kl_trust_region (English) or NB=zh/04_kl_trust_region (Chinese): a notebook in notebooks/"; exit 2; }
+	@test -f notebooks/$(NB).ipynb || { echo "no notebook notebooks/$(NB).ipynb (the Chinese edition is in notebooks/zh/: NB=zh/04_kl_trust_region)"; exit 2; }
 	$(VENV)/bin/voila --Voila.ip=127.0.0.1 \
 	  --VoilaConfiguration.multi_kernel_manager_class=jupyter_server.services.kernels.kernelmanager.MappingKernelManager \
 	  notebooks/$(NB).ipynb
 
-## Execute every notebook and render the course to static HTML in site/ (open site/index.html); every
-## slider works there without a kernel (frames drawn in advance).
+## Execute every notebook and render the course to static HTML: English in site/ (open site/index.html),
+## the Chinese edition's notebooks in site/zh/, a language switch on every page; every slider works there
+## without a kernel (frames drawn in advance).
 html: setup
 	$(PY) tools/build_site.py site
 

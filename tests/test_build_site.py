@@ -29,7 +29,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from build_site import build, execute, recheck_after_send  # noqa: E402
+from build_site import Edition, build, build_course, execute, language_switches, recheck_after_send  # noqa: E402
+
+from trpo_lite.language import language  # noqa: E402
 
 POLL_S = 0.5  # the shell poll's timeout in the staged race
 
@@ -183,3 +185,67 @@ def test_a_second_language_gets_a_folder_of_its_own_below_the_shared_files(tmp_p
 def test_a_view_that_fails_for_one_value_fails_the_build(tmp_path):
     with pytest.raises(CellExecutionError, match=r"view failed for \{'k': 0\}"):
         execute(ROOT / "tests" / "browser" / "fixtures" / "raising_slider.ipynb", site=tmp_path)
+
+
+# --- both editions -----------------------------------------------------------------------------------
+
+
+def editions_of(tmp_path: Path) -> tuple[Edition, Edition]:
+    english = tmp_path / "notebooks"
+    return Edition("en", english, "", "English"), Edition("zh", english / "zh", "zh", "中文")
+
+
+def tiny_notebook(path: Path, heading: str, code: str = "print('ok')") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kernelspec = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(new_notebook(cells=[new_markdown_cell(f"# {heading}"), new_code_cell(code)],
+                                metadata={"kernelspec": kernelspec}), path)
+    return path
+
+
+def test_the_language_switch_links_each_page_to_its_counterpart_where_one_exists(tmp_path):
+    en, zh = editions_of(tmp_path)
+    assert language_switches(en, (en, zh)) == {}  # no Chinese notebook yet: no switch anywhere
+    for stem in ("00_a", "01_b"):
+        tiny_notebook(en.notebooks / f"{stem}.ipynb", stem)
+    tiny_notebook(zh.notebooks / "00_a.ipynb", "甲")
+
+    to_chinese, to_english = language_switches(en, (en, zh)), language_switches(zh, (en, zh))
+    assert sorted(to_chinese) == sorted(to_english) == ["00_a.html", "index.html"]  # 01_b has no counterpart
+    assert 'href="zh/00_a.html" hreflang="zh" lang="zh">中文</a>' in to_chinese["00_a.html"]
+    assert 'href="../index.html" hreflang="en" lang="en">English</a>' in to_english["index.html"]
+
+
+def test_the_site_has_both_editions_each_page_switching_to_the_other(tmp_path):
+    en, zh = editions_of(tmp_path)
+    tiny_notebook(en.notebooks / "00_a.ipynb", "Page A",
+                  "import ipywidgets as widgets\nwidgets.Button(description='Train')")
+    tiny_notebook(en.notebooks / "01_b.ipynb", "Page B")
+    tiny_notebook(zh.notebooks / "00_a.ipynb", "甲页",
+                  "import ipywidgets as widgets\nimport trpo_lite\n\ntrpo_lite.use_language('zh')\n"
+                  "widgets.Button(description='训练')")
+    site = tmp_path / "site"
+
+    report = build_course(site, (en, zh))
+
+    assert sorted(report) == ["00_a", "01_b", "zh/00_a"] and language() == "en"
+    assert sorted(p.name for p in site.glob("*.html")) == ["00_a.html", "01_b.html", "index.html"]
+    assert sorted(p.name for p in (site / "zh").glob("*.html")) == ["00_a.html", "index.html"]
+
+    def switch(page: Path) -> list[Path]:  # where the page's language switch leads
+        navs = re.findall(r'<nav class="language-switch">(.*?)</nav>', page.read_text())
+        return [(page.parent / href).resolve() for nav in navs for href in re.findall(r'href="([^"]+)"', nav)]
+
+    assert switch(site / "00_a.html") == [(site / "zh" / "00_a.html").resolve()]
+    assert switch(site / "zh" / "00_a.html") == [(site / "00_a.html").resolve()]
+    assert switch(site / "index.html") == [(site / "zh" / "index.html").resolve()]
+    assert switch(site / "zh" / "index.html") == [(site / "index.html").resolve()]
+    assert switch(site / "01_b.html") == []  # no Chinese counterpart, no switch
+
+    chinese, index = (site / "zh" / "00_a.html").read_text(), (site / "zh" / "index.html").read_text()
+    assert '<html lang="zh">' in chinese and "（运行笔记本时可用）" in chinese  # the kernel's texts: Chinese
+    assert '"../site.css"' in chinese and not (site / "zh" / "site.css").exists()
+    assert "<html lang='zh'>" in index and "从基本原理推导 TRPO" in index and "make lab" in index
+    assert 'href="00_a.html">甲页</a>' in index and "01_b" not in index
+    english = (site / "00_a.html").read_text()
+    assert '<html lang="en">' in english and "(in a running notebook)" in english

@@ -79,3 +79,26 @@ def test_readme_table_lists_every_notebook_with_modules_and_equations():
         assert row, f"README's notebook table has no row for {notebook.name}"
         assert f"(notebooks/{notebook.name})" in row and "`" in row, row
         assert re.search(r"\bE\d+\b", row), f"{notebook.name}: no equation label in {row!r}"
+
+
+# The sections of the Chinese study notes the course started from, as the Chinese README maps them.
+SEED_SECTIONS = ("目标函数", "公式推导", "优势函数", "状态访问分布", "重要性采样",
+                 "KL 散度与信任区域", "共轭梯度", "优势函数求解 / GAE")
+
+
+def test_chinese_readme_lists_every_notebook_and_maps_every_section_of_the_study_notes():
+    assert "(README.zh.md)" in (ROOT / "README.md").read_text()
+    readme = (ROOT / "README.zh.md").read_text(encoding="utf-8")
+    assert "make test" in readme and "make lab" in readme and "torch==2.13.0" in readme
+    rows = [line for line in readme.splitlines() if line.startswith("| ")]
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        row = next((r for r in rows if f"(notebooks/zh/{notebook.name})" in r), None)
+        assert row, f"README.zh.md's course table has no row linking notebooks/zh/{notebook.name}"
+        assert re.search(r"\bE\d+\b", row), f"README.zh.md: no equation label in {row!r}"
+        colab = f"https://colab.research.google.com/github/trpo-lite/trpo_lite/blob/main/notebooks/zh/{notebook.name}"
+        assert f"({colab})" in row, f"README.zh.md: no Colab link to notebooks/zh/{notebook.name} in {row!r}"
+    for section in SEED_SECTIONS:
+        row = next((r for r in rows if re.match(rf"\| {re.escape(section)}(（[^）]*）)? \|", r)), None)
+        assert row, f"README.zh.md's map of the study notes has no row for {section}"
+        assert re.search(r"(?<!\d)\d\d(?: §|：)", row) and re.search(r"\bE\d+\b", row), (
+            f"README.zh.md: the row for {section} names no notebook (NN §k or NN：) or no equation label")

@@ -7,9 +7,11 @@ a notebook's last cell, its kernel draws each slider view in every state the pag
 controls that site/slider.js answers by showing the matching frame. The pages load nothing from
 the network: site/mathjax/ holds MathJax for the equations.
 
-A second language's notebooks (same file names, in their own folder) go to a folder of their own,
-site/<language>/, with their own frames and the same shared files at the top: `build(paths,
-site / "zh", root=site)`.
+The course has two editions (EDITIONS): English in notebooks/ and site/, Chinese in notebooks/zh/ and
+site/zh/ (same file names, their own frames, the same shared files at the top). Only the notebooks an
+edition has get pages in it; every page and both indexes carry a language switch to the same page of
+the other edition where it exists. The site's own texts (the index, notes beside the sliders) are in
+each edition's language, through `trpo_lite.tr`.
 
 Usage: python tools/build_site.py [OUT_DIR]
 """
@@ -22,7 +24,8 @@ import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
 from multiprocessing import get_context
 from pathlib import Path
@@ -33,6 +36,8 @@ from jinja2 import DictLoader
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
+
+from trpo_lite.language import language, tr, use_language
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -71,12 +76,59 @@ window.MathJax = {
 <link rel="stylesheet" href="{{ resources.site_root }}site.css">
 <script src="{{ resources.site_root }}slider.js" defer></script>
 {%- endblock extra_css -%}
+{%- block body_header -%}
+{{ super() }}
+{{ resources.language_switch }}
+{%- endblock body_header -%}
 """
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One language of the course: where its notebooks are, the folder below the site's top folder that
+    its pages go to, and its name as the other editions' language switch shows it."""
+
+    language: str  # a code of trpo_lite.use_language: the pages' lang attribute and the site's own texts
+    notebooks: Path
+    folder: str  # "" for the top folder itself
+    name: str  # in the language itself
+
+
+EDITIONS = (Edition("en", NOTEBOOK_DIR, "", "English"), Edition("zh", NOTEBOOK_DIR / "zh", "zh", "中文"))
 
 
 def course_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
     """The numbered notebooks in folder, in course order."""
     return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def language_switches(edition: Edition, editions: tuple[Edition, ...]) -> dict[str, str]:
+    """For each page of the edition (by file name, index.html included) that another edition also has,
+    the markup of its language switch: a link to that page in each edition that has it."""
+    def pages(e: Edition) -> set[str]:
+        found = {f"{path.stem}.html" for path in course_notebooks(e.notebooks)}
+        return found | {"index.html"} if found else found
+
+    links: dict[str, list[str]] = {}
+    for other in editions:
+        if other != edition:
+            up = Path(os.path.relpath(Path(other.folder or "."), Path(edition.folder or "."))).as_posix()
+            for page in sorted(pages(edition) & pages(other)):
+                links.setdefault(page, []).append(
+                    f'<a href="{up}/{page}" hreflang="{other.language}" lang="{other.language}">'
+                    f"{html.escape(other.name)}</a>")
+    return {page: f'<nav class="language-switch">{" ".join(found)}</nav>' for page, found in links.items()}
+
+
+@contextmanager
+def speaking(code: str):
+    """trpo_lite.tr answers in language code inside the block (the site's own texts of one edition)."""
+    before = language()
+    use_language(code)
+    try:
+        yield
+    finally:
+        use_language(before)
 
 
 def recheck_after_send(channel) -> None:
@@ -177,21 +229,21 @@ def title(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
-def page_html(nb: nbformat.NotebookNode, exporter: HTMLExporter, site_root: str) -> str:
-    """The notebook as a static page: widgets that were not frozen say they need a kernel, and outputs
-    link no stylesheet from the network."""
+def page_html(nb: nbformat.NotebookNode, exporter: HTMLExporter, site_root: str, switch: str = "") -> str:
+    """The notebook as a static page, with the language switch given: widgets that were not frozen say
+    they need a kernel, and outputs link no stylesheet from the network."""
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook keeps its widget outputs
     nb.metadata.pop("widgets", None)  # the widget state is for a widget manager this page does not load
     for output in widget_outputs(nb):
         output.output_type = "display_data"
         output.pop("execution_count", None)
-        output.data = {"text/html": '<p class="static-note">An interactive control: it works when the '
-                                    "notebook runs.</p>"}
+        output.data = {"text/html": f'<p class="static-note">'
+                                    f'{tr("An interactive control: it works when the notebook runs.")}</p>'}
     for cell in nb.cells:  # a stylesheet an output links from the network (site.css draws what it must)
         for output in cell.get("outputs", []):
             if "text/html" in output.get("data", {}):
                 output.data["text/html"] = REMOTE_STYLESHEET.sub("", output.data["text/html"])
-    body, _ = exporter.from_notebook_node(nb, resources={"site_root": site_root})
+    body, _ = exporter.from_notebook_node(nb, resources={"site_root": site_root, "language_switch": switch})
     return body
 
 
@@ -209,46 +261,54 @@ def copy_shared_files(root: Path) -> None:
     shutil.copyfile(mathjax, root / "mathjax" / mathjax.name)
 
 
-def render(executed: dict[Path, nbformat.NotebookNode], out: Path, root: Path | None = None) -> list[Path]:
+def render(executed: dict[Path, nbformat.NotebookNode], out: Path, root: Path | None = None,
+           language: str = "en", switches: dict[str, str] | None = None) -> list[Path]:
     """Write one HTML page per executed notebook and an index in course order into out; return the pages.
 
-    root is the site's top folder, where the shared files go (by default out itself; a second
-    language's pages go to a folder below it).
+    root is the site's top folder, where the shared files go (by default out itself; another edition's
+    pages go to a folder below it). language is the edition's: the pages' lang attribute and the site's
+    own texts. switches holds the language switch of each page that has one (`language_switches`).
     """
     root = root or out
+    switches = switches or {}
     out.mkdir(parents=True, exist_ok=True)
     copy_shared_files(root)
     site_root = "" if out == root else Path(os.path.relpath(root, out)).as_posix() + "/"
-    exporter = HTMLExporter(template_name="lab", template_file="course.html.j2",
+    exporter = HTMLExporter(template_name="lab", template_file="course.html.j2", language_code=language,
                             extra_loaders=[DictLoader({"course.html.j2": TEMPLATE})])
     pages, items = [], []
-    for path, nb in sorted(executed.items()):
-        page = out / f"{path.stem}.html"
-        page.write_text(page_html(nb, exporter, site_root), encoding="utf-8")
-        pages.append(page)
-        items.append(f'<li><a href="{page.name}">{html.escape(title(nb, path.stem))}</a></li>')
-    (out / "index.html").write_text(
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1.0'>"
-        "<title>trpo_lite: TRPO from first principles</title></head><body>"
-        "<h1>trpo_lite: TRPO from first principles</h1>"
-        "<p>The course with its figures, checks and working sliders: every figure a slider shows was "
-        "drawn in advance for each of its values, so the pages need no Python. To change anything else "
-        "or train an agent yourself, run the notebooks (<code>make lab</code>).</p>"
-        f"<ol>{''.join(items)}</ol></body></html>\n",
-        encoding="utf-8",
-    )
+    with speaking(language):
+        for path, nb in sorted(executed.items()):
+            page = out / f"{path.stem}.html"
+            page.write_text(page_html(nb, exporter, site_root, switches.get(page.name, "")), encoding="utf-8")
+            pages.append(page)
+            items.append(f'<li><a href="{page.name}">{html.escape(title(nb, path.stem))}</a></li>')
+        heading = tr("trpo_lite: TRPO from first principles")
+        intro = tr("The course with its figures, checks and working sliders: every figure a slider shows was "
+                   "drawn in advance for each of its values, so the pages need no Python. To change anything "
+                   "else or train an agent yourself, run the notebooks ({command}).",
+                   command="<code>make lab</code>")
+        (out / "index.html").write_text(
+            f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1.0'>"
+            f"<link rel='stylesheet' href='{site_root}site.css'>"
+            f"<title>{heading}</title></head><body>{switches.get('index.html', '')}<h1>{heading}</h1>"
+            f"<p>{intro}</p>"
+            f"<ol>{''.join(items)}</ol></body></html>\n",
+            encoding="utf-8",
+        )
     return pages
 
 
-def build(paths: list[Path], out: Path, root: Path | None = None, timeout: int = 120,
-          jobs: int = 1) -> dict[str, dict]:
+def build(paths: list[Path], out: Path, root: Path | None = None, timeout: int = 120, jobs: int = 1,
+          language: str = "en", switches: dict[str, str] | None = None) -> dict[str, dict]:
     """Execute the notebooks, freezing their sliders into out, and render their pages; return for each
     notebook the seconds it took (running and freezing), the slider controls it shows working, and the
     frames drawn for them.
 
     jobs > 1 runs that many notebooks at once, each in a process of its own: faster, but the timings
     the notebooks print (slider answers, training) then count a shared machine; `make html` runs one.
+    root, language and switches are render's.
     """
     run = functools.partial(execute, timeout=timeout, site=out)
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) if jobs > 1 else nullcontext() as pool:
@@ -263,16 +323,30 @@ def build(paths: list[Path], out: Path, root: Path | None = None, timeout: int =
                                for output in cell.outputs if "text/html" in output.get("data", {})),
                 "frames": len(list(frames.iterdir())) if frames.is_dir() else 0,
             }
-            print(f"{path.name}: {seconds:.1f} s, {report[path.stem]['sliders']} sliders working, "
-                  f"{report[path.stem]['frames']} frames", flush=True)
-    render(executed, out, root)
+            print(f"{path.parent.name}/{path.name}: {seconds:.1f} s, {report[path.stem]['sliders']} sliders "
+                  f"working, {report[path.stem]['frames']} frames", flush=True)
+    render(executed, out, root, language, switches)
+    return report
+
+
+def build_course(site: Path, editions: tuple[Edition, ...] = EDITIONS, jobs: int = 1) -> dict[str, dict]:
+    """Build every edition that has notebooks into its folder of site, each page with its language switch;
+    return build's report, keyed by the page's path below site ("zh/04_kl_trust_region")."""
+    report = {}
+    for edition in editions:
+        paths = course_notebooks(edition.notebooks)
+        if paths:
+            out = site / edition.folder
+            pages = build(paths, out, root=site, jobs=jobs, language=edition.language,
+                          switches=language_switches(edition, editions))
+            report |= {(Path(edition.folder) / stem).as_posix(): row for stem, row in pages.items()}
     return report
 
 
 if __name__ == "__main__":
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "site"
     start = time.perf_counter()
-    report = build(course_notebooks(), out)
+    report = build_course(out)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"wrote {out / 'index.html'}: {sum(r['sliders'] for r in report.values())} sliders working, "
           f"{sum(r['frames'] for r in report.values())} frames, {size / 1e6:.1f} MB, "

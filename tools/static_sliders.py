@@ -4,7 +4,8 @@
 their controls are as the notebook built them. For each displayed widget that holds a ``SliderView``
 it lists the states the page offers, draws the view in each one into an image file (a frame), and
 returns HTML that takes the widget's place: plain controls (``<input type=range>``, ``<select>``), the
-start frame, and a table of states that ``slider.js`` follows when a control moves.
+start frame, and a table of states that ``slider.js`` follows when a control moves. Its own few texts
+are in the notebook's language (``trpo_lite.tr``: the kernel ran the notebook's language cell).
 
 Which states: every combination of the controls' values when there are at most GRID_LIMIT of them;
 otherwise the start and every value of one control with the others at their start (moving a control
@@ -27,6 +28,7 @@ import PIL.Image
 from ipywidgets.widgets.widget import _instances
 from matplotlib.figure import Figure
 
+from trpo_lite.language import tr
 from trpo_lite.widgets import SliderView, control_choices
 
 GRID_LIMIT = 150  # every combination of the controls' values, up to this many states
@@ -225,13 +227,14 @@ def slider_markup(slider: SliderView, frames: FrameWriter) -> str:
                        for i, ((_, control), (list_id, k), _) in enumerate(settings))
     start = table["frames"][table["states"][0]["frame"]]
     if "src" in start:
-        text = "Figure for " + ", ".join(f"{c.description or name} = {r}" for (name, c), _, r in settings)
+        text = tr("Figure for {settings}",
+                  settings=", ".join(f"{c.description or name} = {r}" for (name, c), _, r in settings))
         picture = (f'<img src="{start["src"]}" width="{start["width"]}" height="{start["height"]}" '
                    f'alt="{html.escape(text)}">')
     else:
         picture = start["html"]
-    note = "" if states.every_combination else (
-        '<p class="static-note">Here one control moves at a time: the others go back to their start.</p>')
+    one_at_a_time = tr("Here one control moves at a time: the others go back to their start.")
+    note = "" if states.every_combination else f'<p class="static-note">{one_at_a_time}</p>'
     data = html.escape(json.dumps(table, separators=(",", ":")))
     return (f'<div class="static-slider" data-states="{data}"><div class="static-controls">{controls}</div>'
             f'{note}<div class="static-frame">{picture}</div></div>')
@@ -267,7 +270,7 @@ def widget_markup(widget, frames: FrameWriter) -> str:
         return f'<progress value="{widget.value - widget.min}" max="{widget.max - widget.min}"></progress>'
     if isinstance(widget, widgets.Button):
         return (f'<button type="button" disabled>{html.escape(widget.description)}</button>'
-                '<span class="static-note">(in a running notebook)</span>')
+                f'<span class="static-note">{tr("(in a running notebook)")}</span>')
     return ""  # an Output widget's contents live in the front end, not here
 
 

@@ -184,7 +184,7 @@ def tracebacks(page, label: str) -> list[str]:
 def check_lab(context, base: str, notebook: Path, rel: str, shots: Path) -> list[str]:
     """Open the notebook in JupyterLab, run all cells, move every slider; return problems."""
     page = context.new_page()
-    label = f"lab/{notebook.stem}"
+    label = f"lab/{notebook.parent.name}/{notebook.stem}"  # the folder tells the editions apart
     try:
         page.goto(f"{base}/lab/tree/{rel}?reset")
         page.wait_for_function(
@@ -214,7 +214,7 @@ def check_voila(context, base: str, notebook: Path, rel: str, shots: Path) -> li
     """Render the notebook as a Voila app (code hidden), move every slider; return problems."""
     page = context.new_page()
     page.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
-    label = f"voila/{notebook.stem}"
+    label = f"voila/{notebook.parent.name}/{notebook.stem}"
     try:
         page.goto(f"{base}/voila/render/{rel}", wait_until="commit", timeout=180_000)
         page.wait_for_selector("#rendered_cells", state="visible", timeout=180_000)

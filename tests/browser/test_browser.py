@@ -2,6 +2,10 @@
 
 Each slider is moved one step; its output must change and no traceback may
 appear. The fixtures prove that a broken slider fails this check.
+The Chinese edition: every notebook in notebooks/zh/ in JupyterLab, and in Voila
+the one `make present` shows as its example (zh/04_kl_trust_region; the first
+Chinese notebook while that one is missing); skipped, saying why, while
+notebooks/zh/ has none.
 Screenshots before and after go to .browser-artifacts/ (ignored by git).
 """
 
@@ -17,7 +21,16 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / ".browser-artifacts"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+CHINESE = sorted((ROOT / "notebooks" / "zh").glob("[0-9]*.ipynb"))
+PRESENTED = [p for p in CHINESE if p.stem == "04_kl_trust_region"] or CHINESE[:1]  # the Voila example
 FIXTURES = Path(__file__).parent / "fixtures"
+NO_CHINESE = pytest.param(None, id="zh", marks=pytest.mark.skip(
+    reason="no Chinese notebook in notebooks/zh/ yet (python tools/editions.py --new NOTEBOOK starts one)"))
+
+
+def chinese(notebooks: list[Path]) -> list:
+    """The Chinese notebooks as test parameters (ids zh/NN_topic); one skipped parameter if there are none."""
+    return [pytest.param(p, id=f"zh/{p.stem}") for p in notebooks] or [NO_CHINESE]
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +66,16 @@ def test_harness_fails_a_slider_that_changes_nothing(lab):
     assert any("output did not change" in p for p in problems), problems
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", [pytest.param(p, id=p.stem) for p in NOTEBOOKS] + chinese(CHINESE))
 def test_notebook_sliders_work_in_jupyterlab(lab, notebook):
     assert lab(notebook) == []
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_sliders_work_in_voila(voila, notebook):
+    assert voila(notebook) == []
+
+
+@pytest.mark.parametrize("notebook", chinese(PRESENTED))
+def test_a_chinese_notebook_works_in_voila(voila, notebook):
     assert voila(notebook) == []

@@ -7,11 +7,14 @@ nothing, whose script throws or logs an error, whose frame is missing or which a
 that the check fails when it should. Each page's screenshot, every control at its last value, goes to
 .browser-artifacts/site/.
 
-The course's site is built here, two notebooks at a time (every notebook runs and draws its frames:
-about two minutes on two cores); set TRPO_LITE_SITE to a folder `make html` wrote to test that one.
+The course's site is built here as `make html` builds it, both editions (the Chinese pages of the
+notebooks in notebooks/zh/, in site/zh/), two notebooks at a time (every notebook runs and draws its
+frames: about two minutes on two cores for each edition); set TRPO_LITE_SITE to a folder `make html`
+wrote to test that one.
 """
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -22,13 +25,18 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 import harness  # noqa: E402
-from build_site import build, course_notebooks  # noqa: E402
+from build_site import EDITIONS, build, build_course, course_notebooks  # noqa: E402
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / ".browser-artifacts" / "site"
 FIXTURES = Path(__file__).parent / "fixtures"
 NOTEBOOKS = course_notebooks()
+# Each page of the site with the notebook it shows: English at the top, the Chinese edition in zh/.
+PAGES = [pytest.param((Path(edition.folder) / f"{nb.stem}.html").as_posix(), nb,
+                      id=(Path(edition.folder) / nb.stem).as_posix())
+         for edition in EDITIONS for nb in course_notebooks(edition.notebooks)]
+CHINESE = course_notebooks({edition.language: edition for edition in EDITIONS}["zh"].notebooks)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +53,7 @@ def course_site(tmp_path_factory):
         return
     site = tmp_path_factory.mktemp("site")
     start = time.perf_counter()
-    build(NOTEBOOKS, site, jobs=2)  # two at a time: the timings the pages print do not matter here
+    build_course(site, jobs=2)  # two at a time: the timings the pages print do not matter here
     print(f"built the site in {time.perf_counter() - start:.0f} s")
     yield site
 
@@ -65,8 +73,9 @@ def broken_copy(site: Path, folder: Path, change) -> Path:
 
 
 def check(context, site: Path, page: str) -> tuple[list[str], int]:
+    label = page.removesuffix(".html").replace("/", "_")  # zh/04_kl_trust_region.html: zh_04_kl_trust_region
     with harness.static_server(site) as base:
-        return harness.check_static_page(context, f"{base}/{page}", Path(page).stem, SHOTS)
+        return harness.check_static_page(context, f"{base}/{page}", label, SHOTS)
 
 
 def test_site_check_passes_a_working_slider(context, fixture_site):
@@ -120,8 +129,20 @@ def test_index_lists_every_page_and_says_sliders_work(context, course_site):
     assert problems == []
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_slider_of_the_page_works_without_a_kernel(context, course_site, notebook):
-    problems, sliders = check(context, course_site, f"{notebook.stem}.html")
+@pytest.mark.skipif(not CHINESE, reason="no Chinese notebook in notebooks/zh/ yet: the site has no zh/ pages")
+def test_the_chinese_index_lists_its_pages_and_every_language_switch_leads_to_a_page(context, course_site):
+    index = (course_site / "zh" / "index.html").read_text()
+    assert all(f'href="{nb.stem}.html"' in index for nb in CHINESE)
+    problems, _ = check(context, course_site, "zh/index.html")
+    assert problems == []
+    switches = {page: re.findall(r'<nav class="language-switch">.*?href="([^"]+)"', page.read_text())
+                for page in course_site.rglob("*.html")}
+    assert sum(map(len, switches.values())) == 2 * (len(CHINESE) + 1), "one switch each way per page pair"
+    assert all((page.parent / href).is_file() for page, hrefs in switches.items() for href in hrefs)
+
+
+@pytest.mark.parametrize(("page", "notebook"), PAGES)
+def test_every_slider_of_the_page_works_without_a_kernel(context, course_site, page, notebook):
+    problems, sliders = check(context, course_site, page)
     assert problems == []
     assert sliders == harness.expected_sliders(notebook), f"{sliders} range sliders on the page"
