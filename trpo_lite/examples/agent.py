@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from trpo_lite.config import REWARD_THRESHOLDS
+from trpo_lite.language import tr
 from trpo_lite.training import train
 
 RETURN = "rollout/return_last10"
@@ -107,10 +108,11 @@ def retrain(max_kl: float, lam: float, seed: int = 0, total_steps: int = 30_000,
 
 
 def run_label(max_kl: float, lam: float, taken=()) -> str:
-    """'delta 0.01, lambda 0.95', numbered '(2)', '(3)', ... when ``taken`` already holds that label."""
-    label = base = f"delta {max_kl:g}, lambda {lam:.2f}"
+    """'δ = 0.01, λ = 0.95' (in the language in use), numbered '(2)', '(3)', ... when ``taken`` already
+    holds that label."""
+    label = base = tr("δ = {max_kl:g}, λ = {lam:.2f}", max_kl=max_kl, lam=lam)
     count = 1
     while label in taken:
         count += 1
-        label = f"{base} ({count})"
+        label = tr("{label} ({count})", label=base, count=count)
     return label
