@@ -108,9 +108,9 @@ def retrain(max_kl: float, lam: float, seed: int = 0, total_steps: int = 30_000,
 
 
 def run_label(max_kl: float, lam: float, taken=()) -> str:
-    """'δ = 0.01, λ = 0.95' (in the language in use), numbered '(2)', '(3)', ... when ``taken`` already
-    holds that label."""
-    label = base = tr("δ = {max_kl:g}, λ = {lam:.2f}", max_kl=max_kl, lam=lam)
+    """'delta 0.01, lambda 0.95' (in the language in use), numbered '(2)', '(3)', ... when ``taken``
+    already holds that label."""
+    label = base = tr("delta {max_kl:g}, lambda {lam:.2f}", max_kl=max_kl, lam=lam)
     count = 1
     while label in taken:
         count += 1
