@@ -102,6 +102,6 @@ def test_retrain_rejects_bad_settings(kwargs, name):
 
 
 def test_run_labels_are_numbered_when_taken():
-    assert ex.run_label(0.01, 0.95) == "δ = 0.01, λ = 0.95"
-    taken = {"δ = 0.01, λ = 0.95", "delta 0.01, lambda 0.95 (2)"}
-    assert ex.run_label(0.01, 0.95, taken) == "δ = 0.01, λ = 0.95 (3)"
+    assert ex.run_label(0.01, 0.95) == "delta 0.01, lambda 0.95"
+    taken = {"delta 0.01, lambda 0.95", "delta 0.01, lambda 0.95 (2)"}
+    assert ex.run_label(0.01, 0.95, taken) == "delta 0.01, lambda 0.95 (3)"
