@@ -99,7 +99,7 @@ def test_exact_gae_bias_against_the_series_it_sums(mdp, pi):
     P, gamma = mdp.P.numpy(), mdp.gamma
     P_pi = np.einsum("sa,sat->st", pi, P)
     for lam in (0.0, 0.5, 0.9, 1.0):
-        # sum_l (gamma lam)^l E[delta_{t+l} | s, a] minus the target, one term at a time
+        # sum_l (gamma lam)^l E[Delta_{t+l} | s, a] minus the target, one term at a time
         bias = gamma * P @ e
         reach = P.copy()  # [S, A, S]: distribution of s_{t+l} given (s_t, a_t), for l = 1
         for l in range(1, 3000):

@@ -82,7 +82,7 @@ def settings_numbers(history, max_kl: float, lam: float, gamma: float = 0.99, re
     Returns:
         kl [I]: the reference run's "policy/kl"; step_ratio: sqrt(max_kl / ref_max_kl), how much longer
         the full step sqrt(2 delta / x^T H x) x (E9) is than the reference's; weights and
-        reference_weights [L]: the GAE weights (gamma lam)^l on delta_{t+l} for l in LAGS (E13);
+        reference_weights [L]: the GAE weights (gamma lam)^l on Delta_{t+l} for l in LAGS (E13);
         horizon and reference_horizon: their sums, ``gae_horizon``.
     """
     return {

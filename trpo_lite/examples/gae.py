@@ -160,8 +160,8 @@ def sample_from_table(env, pi, n_episodes: int, rng: np.random.Generator, max_st
 def exact_gae_bias(mdp: tabular.FiniteMDP, pi, values_hat, lam: float) -> np.ndarray:
     """[S, A] E[A_t | s_t = s, a_t = a] - (Q^pi(s, a) - V_hat(s)) for GAE with an imperfect V_hat [S] (E13).
 
-    With e = V_hat - V^pi, E[delta_t | s, a] = Q - V_hat(s) + gamma P_sa e and,
-    for l >= 1, E[delta_{t+l} | s, a] = P_sa P_pi^{l-1} (gamma P_pi - I) e, so
+    With e = V_hat - V^pi, E[Delta_t | s, a] = Q - V_hat(s) + gamma P_sa e and,
+    for l >= 1, E[Delta_{t+l} | s, a] = P_sa P_pi^{l-1} (gamma P_pi - I) e, so
     the bias is gamma P e + gamma lam P (I - gamma lam P_pi)^-1 (gamma P_pi - I) e:
     zero at lam = 1 whatever V_hat is. V_hat of a terminal state must be 0.
     """

@@ -144,7 +144,7 @@ def _relabel(art: dict, key: str, label: str) -> None:
 def settings_view(history, max_kl: float, lam: float, gamma: float = 0.99, ref_max_kl: float = 0.01,
                   ref_lam: float = 0.95):
     """What the sliders change, before any training: the trust region against the reference run's KLs
-    (E8, E9) and the GAE weights (gamma lam)^l on delta_{t+l} (E13), for lags l = 0..59.
+    (E8, E9) and the GAE weights (gamma lam)^l on Delta_{t+l} (E13), for lags l = 0..59.
 
     history: the reference run's rows, its "policy/kl" [I] drawn; max_kl, lam: the sliders; gamma,
     ref_max_kl, ref_lam: the reference run's settings (the numbers: ``examples.agent.settings_numbers``).
