@@ -70,13 +70,13 @@ def test_truncation_figure_draws_both_handlings_with_their_error_bars():
     steps = np.arange(4)
     bias = {"steps": steps, "bootstrap": np.array([0.0, 0.01, -0.01, 0.0]), "bootstrap_se": np.full(4, 0.01),
             "as_terminal": np.array([-0.1, -0.2, -0.3, -0.5]), "as_terminal_se": np.full(4, 0.02)}
-    fig = fig_gae.truncation_figure(bias, lam=0.95, limit=4)
+    fig = fig_gae.truncation_figure(bias, gamma=0.99, lam=0.95, limit=4)
     ax = fig.axes[0]
     drawn = {c.get_label(): c for c in ax.containers}
     assert len(drawn) == 2
     for name, container in zip(("bootstrap", "as_terminal"), ax.containers, strict=True):
         np.testing.assert_array_equal(container.lines[0].get_ydata(), bias[name])
-    assert "3" in ax.get_xlabel() and "0.95" in ax.get_title()
+    assert "3" in ax.get_xlabel() and "0.99" in ax.get_title() and "0.95" in ax.get_title()
     plt.close(fig)
 
 

@@ -11,6 +11,7 @@ Shapes: T time steps, N environments, L lambdas, T_e steps of the example episod
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from trpo_lite._validate import check_shape
 from trpo_lite.examples.gae import episode_segments
@@ -91,7 +92,7 @@ def make_bias_variance_view(study: BiasVarianceStudy):
     return view
 
 
-def truncation_figure(bias: dict, lam: float, limit: int):
+def truncation_figure(bias: dict, gamma: float, lam: float, limit: int):
     """The mean error of A_t per step under a time limit (``examples.gae.truncation_bias``), ± 2 s.e.:
     the truncation bootstrapped from V against treated as a termination."""
     fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
@@ -102,7 +103,8 @@ def truncation_figure(bias: dict, lam: float, limit: int):
     ax.axhline(0, color="black", lw=1)
     ax.set(xlabel=tr("step t (time limit after step {last})", last=limit - 1),
            ylabel=tr("mean of Â_t − A^π(s_t, a_t)"),
-           title=tr("FrozenLake-v1, exact V, γ = 0.99, λ = {lam}", lam=lam))
+           title=tr("FrozenLake-v1, exact V, γ = {gamma}, λ = {lam}", gamma=gamma, lam=lam))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="lower left")
     return fig
 
