@@ -99,7 +99,7 @@ def test_exact_gae_bias_against_the_series_it_sums(mdp, pi):
     P, gamma = mdp.P.numpy(), mdp.gamma
     P_pi = np.einsum("sa,sat->st", pi, P)
     for lam in (0.0, 0.5, 0.9, 1.0):
-        # sum_l (gamma lam)^l E[delta_{t+l} | s, a] minus the target, one term at a time
+        # sum_l (gamma lam)^l E[Delta_{t+l} | s, a] minus the target, one term at a time
         bias = gamma * P @ e
         reach = P.copy()  # [S, A, S]: distribution of s_{t+l} given (s_t, a_t), for l = 1
         for l in range(1, 3000):
@@ -159,3 +159,31 @@ def test_bad_input_names_the_argument(env, pi):
         ex.sample_from_table(env, pi, 0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="pi must have shape"):
         ex.sample_from_table(env, pi[:, :2], 10, np.random.default_rng(0))
+
+
+def test_autoreset_modes_differ_as_gymnasium_documents():
+    same, same_next = ex.autoreset_steps("same_step", seed=3)
+    nxt, nxt_next = ex.autoreset_steps("next_step", seed=3)
+    # SAME_STEP: the ending step returns the reset obs, the last one is in final_obs; the next step is real
+    assert same["terminated"] and same["final_obs"] is not None
+    assert not np.allclose(same["obs"], same["final_obs"]) and same_next["reward"] == 1.0
+    assert np.array_equal(same_next["obs_before"], same["obs"])
+    # NEXT_STEP: the ending step returns the last obs; one more call resets, reward 0, flags False
+    assert nxt["final_obs"] is None and np.array_equal(nxt["obs"], same["final_obs"])
+    assert nxt_next["reward"] == 0.0 and not (nxt_next["terminated"] or nxt_next["truncated"])
+    assert np.array_equal(nxt_next["obs"], same["obs"])
+    with pytest.raises(ValueError, match="mode"):
+        ex.autoreset_steps("manual")
+
+
+def test_sampler_batch_has_only_real_transitions():
+    batch = ex.constant_action_batch(steps_per_env=30, num_envs=3, seed=1)
+    ended = (batch.terminated | batch.truncated).numpy()
+    assert batch.obs.shape == (30, 3, 4) and ended.sum() >= 6
+    assert np.all(batch.rewards.numpy() == 1.0)
+    follows = (batch.next_obs[:-1] == batch.obs[1:]).all(-1).numpy()
+    np.testing.assert_array_equal(follows, ~ended[:-1])
+    # an ended step's next_obs is the final observation: the pole is past the 12 degree limit (0.2095 rad)
+    # or the cart past 2.4, which the reset observation (all entries within 0.05) never is
+    final = batch.next_obs.numpy()[ended]
+    assert np.all((np.abs(final[:, 2]) > 0.2095) | (np.abs(final[:, 0]) > 2.4))

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from trpo_lite.config import REWARD_THRESHOLDS
+from trpo_lite.language import tr
 from trpo_lite.training import train
 
 RETURN = "rollout/return_last10"
@@ -81,7 +82,7 @@ def settings_numbers(history, max_kl: float, lam: float, gamma: float = 0.99, re
     Returns:
         kl [I]: the reference run's "policy/kl"; step_ratio: sqrt(max_kl / ref_max_kl), how much longer
         the full step sqrt(2 delta / x^T H x) x (E9) is than the reference's; weights and
-        reference_weights [L]: the GAE weights (gamma lam)^l on delta_{t+l} for l in LAGS (E13);
+        reference_weights [L]: the GAE weights (gamma lam)^l on Delta_{t+l} for l in LAGS (E13);
         horizon and reference_horizon: their sums, ``gae_horizon``.
     """
     return {
@@ -107,10 +108,11 @@ def retrain(max_kl: float, lam: float, seed: int = 0, total_steps: int = 30_000,
 
 
 def run_label(max_kl: float, lam: float, taken=()) -> str:
-    """'delta 0.01, lambda 0.95', numbered '(2)', '(3)', ... when ``taken`` already holds that label."""
-    label = base = f"delta {max_kl:g}, lambda {lam:.2f}"
+    """'delta 0.01, lambda 0.95' (in the language in use), numbered '(2)', '(3)', ... when ``taken``
+    already holds that label."""
+    label = base = tr("delta {max_kl:g}, lambda {lam:.2f}", max_kl=max_kl, lam=lam)
     count = 1
     while label in taken:
         count += 1
-        label = f"{base} ({count})"
+        label = tr("{label} ({count})", label=base, count=count)
     return label

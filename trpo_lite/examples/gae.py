@@ -6,18 +6,66 @@ with); ``trpo_lite.gae`` scores them, and ``trpo_lite.tabular`` gives the exact
 values to score against: the exact bias of GAE with an imperfect V_hat, and
 the error a time limit causes when it is handled right or wrongly. The
 episode pieces of a [T, N] batch are the numbers of the notebook's timeline.
+``autoreset_steps`` and ``constant_action_batch`` show which autoreset mode the
+package's vector envs use (``trpo_lite.rollout``), on CartPole-v1.
 
 Shapes: T time steps, N environments (here: episodes, one per column), S states, A actions.
 """
 
 from dataclasses import dataclass
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from trpo_lite import tabular
 from trpo_lite._validate import check_shape
 from trpo_lite.gae import gae
+from trpo_lite.rollout import Sampler, make_vector_env
+
+AUTORESET_MODES = ("same_step", "next_step")
+
+
+def autoreset_steps(mode: str, seed: int = 0) -> list[dict]:
+    """One CartPole-v1 copy pushed left (action 0) until its episode ends, and one step more.
+
+    mode "same_step" steps ``rollout.make_vector_env`` (what the package trains on); "next_step" steps
+    gymnasium's NEXT_STEP mode, for comparison. Returns one dict per step from the ending one on: obs_before,
+    obs (what ``step`` returned), reward, terminated, truncated, final_obs (``info["final_obs"]`` or None).
+    """
+    if mode not in AUTORESET_MODES:
+        raise ValueError(f"mode must be one of {AUTORESET_MODES}; got {mode!r}")
+    envs = (make_vector_env("CartPole-v1", 1) if mode == "same_step" else
+            gym.make_vec("CartPole-v1", 1, vectorization_mode="sync",
+                         vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP}))
+    obs, _ = envs.reset(seed=seed)
+    steps = []
+    while len(steps) < 2:
+        before = obs[0].copy()
+        obs, reward, terminated, truncated, info = envs.step(np.zeros(1, dtype=np.int64))
+        final = info["final_obs"][0] if info.get("_final_obs", [False])[0] else None
+        if steps or terminated[0] or truncated[0]:
+            steps.append({"obs_before": before, "obs": obs[0].copy(), "reward": float(reward[0]),
+                          "terminated": bool(terminated[0]), "truncated": bool(truncated[0]),
+                          "final_obs": final})
+    envs.close()
+    return steps
+
+
+class _ConstantAgent:
+    """Always action 0: enough to drive ``Sampler.collect`` without a policy network."""
+
+    def act(self, obs):
+        actions = np.zeros(len(obs), dtype=np.int64)
+        return actions, actions
+
+
+def constant_action_batch(steps_per_env: int = 40, num_envs: int = 2, seed: int = 0):
+    """A CartPole-v1 batch [T, N] collected by the package's ``Sampler`` (SAME_STEP autoreset), action 0."""
+    envs = make_vector_env("CartPole-v1", num_envs)
+    batch, _ = Sampler(envs, steps_per_env, seed).collect(_ConstantAgent())
+    envs.close()
+    return batch
 
 
 def episode_segments(terminated, truncated) -> list[tuple[int, int, int, str]]:
@@ -112,8 +160,8 @@ def sample_from_table(env, pi, n_episodes: int, rng: np.random.Generator, max_st
 def exact_gae_bias(mdp: tabular.FiniteMDP, pi, values_hat, lam: float) -> np.ndarray:
     """[S, A] E[A_t | s_t = s, a_t = a] - (Q^pi(s, a) - V_hat(s)) for GAE with an imperfect V_hat [S] (E13).
 
-    With e = V_hat - V^pi, E[delta_t | s, a] = Q - V_hat(s) + gamma P_sa e and,
-    for l >= 1, E[delta_{t+l} | s, a] = P_sa P_pi^{l-1} (gamma P_pi - I) e, so
+    With e = V_hat - V^pi, E[Delta_t | s, a] = Q - V_hat(s) + gamma P_sa e and,
+    for l >= 1, E[Delta_{t+l} | s, a] = P_sa P_pi^{l-1} (gamma P_pi - I) e, so
     the bias is gamma P e + gamma lam P (I - gamma lam P_pi)^-1 (gamma P_pi - I) e:
     zero at lam = 1 whatever V_hat is. V_hat of a terminal state must be 0.
     """

@@ -14,6 +14,7 @@ from matplotlib import animation
 
 from trpo_lite.examples.agent import LAGS, RETURN, series, settings_numbers
 from trpo_lite.figures.style import plain_ticks, static_figure
+from trpo_lite.language import tr
 
 
 def learning_curve_figure(runs: dict, key: str = RETURN, target: float | None = None, title: str = ""):
@@ -31,8 +32,8 @@ def learning_curve_figure(runs: dict, key: str = RETURN, target: float | None = 
         ax.plot(series(history, "time/env_steps"), series(history, key), label=label,
                 lw=2.6 if last else 1.6, alpha=1.0 if last else 0.6, color=f"C{i}")
     if target is not None:
-        ax.axhline(target, color="gray", ls="--", lw=1.2, label=f"solved ({target:g})")
-    ax.set(xlabel="environment steps", ylabel=key.split("/")[-1].replace("_", " "), title=title)
+        ax.axhline(target, color="gray", ls="--", lw=1.2, label=tr("solved ({target:g})", target=target))
+    ax.set(xlabel=tr("environment steps"), ylabel=tr(key.split("/")[-1].replace("_", " ")), title=title)
     if drawn or target is not None:
         ax.legend(loc="lower right")
     fig.tight_layout()
@@ -45,22 +46,24 @@ def diagnostics_figure(history, max_kl: float, title: str = ""):
     it = np.arange(1, len(history) + 1)
     fig, axes = plt.subplots(2, 2, figsize=(11, 6.5), sharex=True)
     (ax_kl, ax_bt), (ax_gain, ax_ev) = axes
-    ax_kl.plot(it, series(history, "policy/kl"), ".-", lw=1, label="mean KL after the update")
-    ax_kl.axhline(max_kl, color="C3", ls="--", label=rf"$\delta$ = {max_kl:g}")
-    ax_kl.set(ylabel="mean KL", title="trust region (E8)", ylim=(0, 1.3 * max_kl))
+    ax_kl.plot(it, series(history, "policy/kl"), ".-", lw=1, label=tr("mean KL after the update"))
+    ax_kl.axhline(max_kl, color="C3", ls="--", label=tr("δ = {max_kl:g}", max_kl=max_kl))
+    ax_kl.set(ylabel=tr("mean KL"), title=tr("trust region (E8)"), ylim=(0, 1.3 * max_kl))
     backtracks = series(history, "line_search/backtracks")
     rejected = ~series(history, "line_search/accepted").astype(bool)
-    ax_bt.bar(it, backtracks, color="C1", label="backtracks")
+    ax_bt.bar(it, backtracks, color="C1", label=tr("backtracks"))
     ax_bt.plot(it[rejected], backtracks[rejected], "x", color="C3", ms=10, mew=2,
-               label=r"rejected: $\theta$ kept")
-    ax_bt.set(ylabel="backtracks", title="line search (E12)", ylim=(0, max(1, backtracks.max()) + 0.5))
+               label=tr("rejected: θ kept"))
+    ax_bt.set(ylabel=tr("backtracks"), title=tr("line search (E12)"),
+              ylim=(0, max(1, backtracks.max()) + 0.5))
     ax_gain.plot(it, series(history, "policy/surrogate_gain"), ".-", lw=1, color="C2",
-                 label=r"$L(\theta') - L(\theta)$")
+                 label=tr("L(θ′) − L(θ)"))
     ax_gain.axhline(0, color="gray", lw=1)
-    ax_gain.set(xlabel="iteration", ylabel="surrogate gain", title="surrogate gain (E6)")
+    ax_gain.set(xlabel=tr("iteration"), ylabel=tr("surrogate gain"), title=tr("surrogate gain (E6)"))
     ax_ev.plot(it, series(history, "value/explained_variance"), ".-", lw=1, color="C4",
-               label="1 - Var[target - V] / Var[target]")
-    ax_ev.set(xlabel="iteration", ylabel="explained variance", title="value function (E13)", ylim=(-1, 1.05))
+               label=tr("1 − Var[target − V] / Var[target]"))
+    ax_ev.set(xlabel=tr("iteration"), ylabel=tr("explained variance"), title=tr("value function (E13)"),
+              ylim=(-1, 1.05))
     for ax in axes.flat:
         ax.legend(loc="best", fontsize=10)
     if title:
@@ -94,7 +97,7 @@ def episode_animation(frames, every: int = 10, scale: int = 3, fps: float = 50.0
 
     def show_frame(i):
         image.set_data(small[i])
-        label.set_text(f"step {steps[i]} of {len(frames) - 1}")
+        label.set_text(tr("step {step} of {last}", step=steps[i], last=len(frames) - 1))
         return image, label
 
     player = animation.FuncAnimation(fig, show_frame, frames=len(small), interval=1000 * every / fps)
@@ -113,18 +116,18 @@ def _settings_figure() -> dict:
     ax_kl, ax_w = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.095, right=0.98, bottom=0.17, top=0.9, wspace=0.25)  # room for "0.005"
     art = {"fig": fig, "ax_kl": ax_kl, "kl_title": ax_kl.set_title("")}
-    (art["reference_kl"],) = ax_kl.plot([], [], ".", color="gray", label="reference run")
+    (art["reference_kl"],) = ax_kl.plot([], [], ".", color="gray", label=tr("reference run"))
     art["reference_delta"] = ax_kl.axhline(0, color="gray", ls="--")
-    art["delta"] = ax_kl.axhline(0, color="C3", label="δ")
-    ax_kl.set(xlabel="iteration", ylabel="mean KL")
+    art["delta"] = ax_kl.axhline(0, color="C3", label=tr("δ"))
+    ax_kl.set(xlabel=tr("iteration"), ylabel=tr("mean KL"))
     plain_ticks(ax_kl.xaxis, most=4)
     legend = ax_kl.legend(loc="lower right", fontsize=10)  # the KLs sit near delta_ref, above the bottom
     art["legend_texts"] = dict(zip(("reference_kl", "delta"), legend.get_texts(), strict=True))
     zeros = np.zeros(len(LAGS))
-    (art["reference_weights"],) = ax_w.plot(LAGS, zeros, color="gray", ls="--", label="reference λ")
-    (art["weights"],) = ax_w.plot(LAGS, zeros, color="C0", label="λ")
-    ax_w.set(xlabel="lag l", ylabel="weight (γλ)ˡ", xlim=(-3, 62), ylim=(0, 1.05),
-             title="GAE weights on δₜ₊ₗ (E13)")
+    (art["reference_weights"],) = ax_w.plot(LAGS, zeros, color="gray", ls="--", label=tr("reference λ"))
+    (art["weights"],) = ax_w.plot(LAGS, zeros, color="C0", label=tr("λ"))
+    ax_w.set(xlabel=tr("lag l"), ylabel=tr("weight (γλ)ˡ"), xlim=(-3, 62), ylim=(0, 1.05),
+             title=tr("GAE weights on Δₜ₊ₗ (E13)"))
     plain_ticks(ax_w.xaxis, [0, 20, 40, 60])
     plain_ticks(ax_w.yaxis, [0, 0.5, 1])
     legend = ax_w.legend(loc="upper right", fontsize=10)
@@ -141,7 +144,7 @@ def _relabel(art: dict, key: str, label: str) -> None:
 def settings_view(history, max_kl: float, lam: float, gamma: float = 0.99, ref_max_kl: float = 0.01,
                   ref_lam: float = 0.95):
     """What the sliders change, before any training: the trust region against the reference run's KLs
-    (E8, E9) and the GAE weights (gamma lam)^l on delta_{t+l} (E13), for lags l = 0..59.
+    (E8, E9) and the GAE weights (gamma lam)^l on Delta_{t+l} (E13), for lags l = 0..59.
 
     history: the reference run's rows, its "policy/kl" [I] drawn; max_kl, lam: the sliders; gamma,
     ref_max_kl, ref_lam: the reference run's settings (the numbers: ``examples.agent.settings_numbers``).
@@ -153,17 +156,19 @@ def settings_view(history, max_kl: float, lam: float, gamma: float = 0.99, ref_m
     art["reference_kl"].set_data(np.arange(1, len(kl) + 1), kl)
     art["reference_delta"].set_ydata([ref_max_kl, ref_max_kl])
     art["delta"].set_ydata([max_kl, max_kl])
-    _relabel(art, "reference_kl", f"reference run (δ = {ref_max_kl:g})")
-    _relabel(art, "delta", f"δ = {max_kl:g}")
+    _relabel(art, "reference_kl", tr("reference run (δ = {ref_max_kl:g})", ref_max_kl=ref_max_kl))
+    _relabel(art, "delta", tr("δ = {max_kl:g}", max_kl=max_kl))
     iterations = max(len(kl), 1)
     margin = max(0.05 * (iterations - 1), 0.5)
     top = max(max_kl, ref_max_kl)
     art["ax_kl"].set_xlim(1 - margin, iterations + margin)
     art["ax_kl"].set_ylim(0, 1.15 * top)
     plain_ticks(art["ax_kl"].yaxis, [0, top / 2, top])
-    art["kl_title"].set_text(f"full steps {numbers['step_ratio']:.2f}x as long as the reference's")
+    art["kl_title"].set_text(tr("full steps {ratio:.2f}x as long as the reference's",
+                                ratio=numbers["step_ratio"]))
     for key, value, horizon in (("reference_weights", ref_lam, "reference_horizon"),
                                 ("weights", lam, "horizon")):
         art[key].set_ydata(numbers[key])
-        _relabel(art, key, f"λ = {value:.2f}: horizon {numbers[horizon]:.1f} steps")
+        _relabel(art, key, tr("λ = {lam:.2f}: horizon {horizon:.1f} steps", lam=value,
+                              horizon=numbers[horizon]))
     return art["fig"]
