@@ -1,6 +1,7 @@
 """Under the Chinese setting every checker answers in Chinese: the teacher's key gets a Chinese "correct"
 line, and a wrong answer (the key's result off by 37 %) a Chinese explanation that differs from the English
-one; neither holds a run of English prose (four English words in a row, outside code and math). One case per checker, so every checker module is covered."""
+one; neither holds a run of English prose (four English words in a row, outside code and math).
+One case per checker, so every checker module is covered."""
 
 import re
 
