@@ -21,18 +21,33 @@ import math
 import torch
 from torch import nn
 
+from trpo_lite._validate import check_shape
 from trpo_lite.config import TRPOConfig
 from trpo_lite.importance import importance_ratio, mean_kl, surrogate
 from trpo_lite.value import Adam
+
+
+def clipped_terms(ratio: torch.Tensor, advantages: torch.Tensor, clip_range: float) -> torch.Tensor:
+    """Each sample's term of L^CLIP, min(rho_b A_b, clip(rho_b, 1 - epsilon, 1 + epsilon) A_b), [B] (PPO eq. 7).
+
+    The min keeps the lower, pessimistic value: for A_b > 0 the term stops growing at rho_b = 1 + epsilon,
+    for A_b < 0 at rho_b = 1 - epsilon (its slope in rho_b is 0 beyond); on the other side the unclipped
+    rho_b A_b is kept, so a step that made a sample worse is charged in full.
+
+    Args:
+        ratio: [B] rho_b = pi_new(a_b|s_b) / pi_old(a_b|s_b) (E6).
+        advantages: [B] A^old(s_b, a_b) estimates (E13).
+        clip_range: epsilon in (0, 1).
+    """
+    return torch.min(ratio * advantages, ratio.clamp(1 - clip_range, 1 + clip_range) * advantages)
 
 
 def clipped_surrogate(log_prob_new: torch.Tensor, log_prob_old: torch.Tensor, advantages: torch.Tensor,
                       clip_range: float) -> torch.Tensor:
     """L^CLIP = mean_b min(rho_b A_b, clip(rho_b, 1 - epsilon, 1 + epsilon) A_b), scalar (PPO eq. 7).
 
-    The min takes the lower, pessimistic value: for A_b > 0 the gain stops growing at rho_b = 1 + epsilon,
-    for A_b < 0 at rho_b = 1 - epsilon; on the other side the unclipped rho_b A_b is kept, so a step that
-    made a sample worse is still charged in full. At new = old it equals the surrogate (E6), mean A.
+    At new = old every rho_b = 1 lies inside the range, so L^CLIP has the surrogate's (E6) value, mean A,
+    and its gradient, the policy gradient g; elsewhere L^CLIP <= L, term by term.
 
     Args:
         log_prob_new: [B] log pi_new(a_b|s_b), differentiable.
@@ -40,9 +55,8 @@ def clipped_surrogate(log_prob_new: torch.Tensor, log_prob_old: torch.Tensor, ad
         advantages: [B] A^old(s_b, a_b) estimates (E13).
         clip_range: epsilon in (0, 1).
     """
-    ratio = importance_ratio(log_prob_new, log_prob_old)  # rho (E6)
-    clipped = ratio.clamp(1 - clip_range, 1 + clip_range)
-    return torch.min(ratio * advantages, clipped * advantages).mean()
+    check_shape("advantages", advantages, log_prob_new.shape, like="log_prob_new")
+    return clipped_terms(importance_ratio(log_prob_new, log_prob_old), advantages, clip_range).mean()
 
 
 def ppo_update(policy: nn.Module, obs: torch.Tensor, actions: torch.Tensor, advantages: torch.Tensor,
