@@ -37,7 +37,8 @@ def metadata(seeds: list[int], wall_seconds: float, cpu_seconds: float) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", nargs="+", type=int, default=list(ppo_runs.SEEDS))
     parser.add_argument("--out", type=Path, default=result_path(ppo_runs.RESULT_FILE),
                         help="where to write the JSON (default: the package data the notebook loads)")

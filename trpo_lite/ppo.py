@@ -28,7 +28,7 @@ from trpo_lite.value import Adam
 
 
 def clipped_terms(ratio: torch.Tensor, advantages: torch.Tensor, clip_range: float) -> torch.Tensor:
-    """Each sample's term of L^CLIP, min(rho_b A_b, clip(rho_b, 1 - epsilon, 1 + epsilon) A_b), [B] (PPO eq. 7).
+    """L^CLIP term by term (PPO eq. 7), [B]: min(rho_b A_b, clip(rho_b, 1 - epsilon, 1 + epsilon) A_b).
 
     The min keeps the lower, pessimistic value: for A_b > 0 the term stops growing at rho_b = 1 + epsilon,
     for A_b < 0 at rho_b = 1 - epsilon (its slope in rho_b is 0 beyond); on the other side the unclipped
