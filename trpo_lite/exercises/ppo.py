@@ -31,19 +31,22 @@ def check_clipped_surrogate(fn) -> str:
         clipped = rho.clamp(1 - eps, 1 + eps)
 
         def mistakes(rho=rho, A=A, clipped=clipped, eps=eps):
+            unclipped = rho * A
             return [
-                (float((rho * A).mean()), tr("you left out the clip: that is the plain surrogate L (E6), which "
-                                             "keeps rewarding a ratio however far it moves from 1")),
-                (float((clipped * A).mean()), tr("you dropped the min: where a ratio moved the wrong way (A > 0 "
-                                                 "and rho < 1 - epsilon, say) the clip hides the loss; keep the "
-                                                 "smaller of the unclipped and the clipped term")),
-                (float(torch.max(rho * A, clipped * A).mean()), tr("you took the larger of the two terms; "
-                                                                   "L^CLIP takes the smaller, pessimistic one")),
-                (float((rho * A).clamp(1 - eps, 1 + eps).mean()), tr("clip the ratio rho, then multiply by A; "
-                                                                     "you clipped the product rho A")),
-                (float(torch.min(rho * A, rho.clamp(-eps, eps) * A).mean()),
+                (float(unclipped.mean()),
+                 tr("you left out the clip: that is the plain surrogate L (E6), which keeps rewarding a "
+                    "ratio however far it moves from 1")),
+                (float((clipped * A).mean()),
+                 tr("you dropped the min: where a ratio moved the wrong way (A > 0 and rho < 1 - epsilon, "
+                    "say) the clip hides the loss; keep the smaller of the unclipped and the clipped term")),
+                (float(torch.max(unclipped, clipped * A).mean()),
+                 tr("you took the larger of the two terms; L^CLIP takes the smaller, pessimistic one")),
+                (float(unclipped.clamp(1 - eps, 1 + eps).mean()),
+                 tr("clip the ratio rho, then multiply by A; you clipped the product rho A")),
+                (float(torch.min(unclipped, rho.clamp(-eps, eps) * A).mean()),
                  tr("the clip range is [1 - epsilon, 1 + epsilon], around rho = 1, not [-epsilon, epsilon]")),
-                (float(torch.min(rho * A, clipped * A).sum()), tr("L^CLIP is a mean over the batch, not a sum")),
+                (float(torch.min(unclipped, clipped * A).sum()),
+                 tr("L^CLIP is a mean over the batch, not a sum")),
             ]
 
         got = fn(rho.clone(), A.clone(), eps)
@@ -57,11 +60,12 @@ def check_clip_edge_kl(got) -> str:
     with eps = 0.2: the policy of a two-action state when one action's ratio reaches 1 + epsilon."""
     old, new = np.array([0.5, 0.5]), np.array([0.6, 0.4])
     kl = float(old @ np.log(old / new))
-    return check_value(tr("D_KL(π_old || π_new)"), got, kl,
-                       hint=tr("sum over both actions of π_old(a) log(π_old(a) / π_new(a)), natural log"),
-                       mistakes=[(float(new @ np.log(new / old)),
-                                  tr("that is D_KL(π_new || π_old); TRPO's trust region (E8) puts π_old first")),
-                                 (kl / math.log(2), tr("that is in bits (log base 2); use the natural log")),
-                                 (0.5 * (0.2**2 + 0.2**2) / 2, tr("that is the quadratic approximation "
-                                                                  "1/2 sum_a π_old(a) (ρ_a - 1)^2 (E9); the exact "
-                                                                  "KL is asked"))])
+    mistakes = [
+        (float(new @ np.log(new / old)),
+         tr("that is D_KL(π_new || π_old); TRPO's trust region (E8) puts π_old first")),
+        (kl / math.log(2), tr("that is in bits (log base 2); use the natural log")),
+        (0.5 * (0.2**2 + 0.2**2) / 2,
+         tr("that is the quadratic approximation 1/2 sum_a π_old(a) (ρ_a - 1)^2 (E9); the exact KL is asked")),
+    ]
+    return check_value(tr("D_KL(π_old || π_new)"), got, kl, mistakes=mistakes,
+                       hint=tr("sum over both actions of π_old(a) log(π_old(a) / π_new(a)), natural log"))

@@ -31,8 +31,8 @@ def _clip_figure(lang: str) -> dict:
     for name, sign, label in (("plus", 1.0, tr("A = +1")), ("minus", -1.0, tr("A = -1"))):
         value.plot(RATIOS, sign * RATIOS, color=COLORS[name], lw=1.2, ls="--", alpha=0.7,
                    label=tr("ρA (E6), {label}", label=label))
-        (art["value_" + name],) = value.plot([], [], color=COLORS[name], label=tr("L^CLIP term, {label}",
-                                                                                  label=label))
+        term_label = tr("L^CLIP term, {label}", label=label)
+        (art["value_" + name],) = value.plot([], [], color=COLORS[name], label=term_label)
         (art["slope_" + name],) = slope.plot([], [], color=COLORS[name], label=label)
     for ax in (value, slope):
         art["band_" + str(id(ax))] = ax.axvspan(0.8, 1.2, color="gray", alpha=0.15)
