@@ -65,7 +65,8 @@ def check_clip_edge_kl(got) -> str:
          tr("that is D_KL(π_new || π_old); TRPO's trust region (E8) puts π_old first")),
         (kl / math.log(2), tr("that is in bits (log base 2); use the natural log")),
         (0.5 * (0.2**2 + 0.2**2) / 2,
-         tr("that is the quadratic approximation 1/2 sum_a π_old(a) (ρ_a - 1)^2 (E9); the exact KL is asked")),
+         tr("that is the quadratic approximation 1/2 sum_a π_old(a) (ρ_a - 1)^2 (E9); the exact KL is "
+            "asked")),
     ]
     return check_value(tr("D_KL(π_old || π_new)"), got, kl, mistakes=mistakes,
                        hint=tr("sum over both actions of π_old(a) log(π_old(a) / π_new(a)), natural log"))

@@ -40,7 +40,8 @@ def _clip_figure(lang: str) -> dict:
         ax.set(xlim=(0, 2), xlabel=tr("ratio ρ = π_new / π_old"))
         plain_ticks(ax.xaxis, [0, 0.5, 1, 1.5, 2])
     art["bands"] = [art.pop(k) for k in [k for k in art if k.startswith("band_")]]
-    value.set(ylim=(-2.1, 2.1), ylabel=tr("one sample's objective"), title=tr("objective (dashed: unclipped)"))
+    value.set(ylim=(-2.1, 2.1), ylabel=tr("one sample's objective"),
+              title=tr("objective (dashed: unclipped)"))
     slope.set(ylim=(-1.3, 1.3), ylabel=tr("d/dρ"), title=tr("slope: 0 where the clip holds"))
     plain_ticks(value.yaxis, [-2, -1, 0, 1, 2])
     plain_ticks(slope.yaxis, [-1, 0, 1])
