@@ -17,10 +17,12 @@ def test_every_env_update_and_seed_is_there_with_the_budget_and_the_machine():
     meta = RESULTS.meta
     assert meta["budgets"] == pr.BUDGETS and meta["updates"] == list(pr.UPDATES)
     assert meta["seeds"] == list(pr.SEEDS) and len(meta["seeds"]) >= 3
-    assert {"cpu", "cpu_count", "torch_threads"} <= set(meta["machine"]) and meta["machine"]["torch_threads"] == 1
+    assert {"cpu", "cpu_count", "torch_threads"} <= set(meta["machine"])
+    assert meta["machine"]["torch_threads"] == 1
     for (env_id, update), runs in RESULTS.records.items():
         assert [r["seed"] for r in runs] == list(pr.SEEDS)
-        batch = meta["configs"][env_id][update]["num_envs"] * meta["configs"][env_id][update]["steps_per_env"]
+        config = meta["configs"][env_id][update]
+        batch = config["num_envs"] * config["steps_per_env"]
         assert RESULTS.steps[env_id][-1] == -(-pr.BUDGETS[env_id] // batch) * batch  # whole iterations
         assert RESULTS.returns[env_id, update].shape == RESULTS.kls[env_id, update].shape
 
@@ -28,8 +30,8 @@ def test_every_env_update_and_seed_is_there_with_the_budget_and_the_machine():
 def test_saved_settings_are_the_packages_now():
     for env_id, steps in pr.BUDGETS.items():
         for update in pr.UPDATES:
-            assert RESULTS.meta["configs"][env_id][update] == pr.run_config(env_id, update, steps).to_dict(), (
-                "settings changed: rerun python benchmarks/ppo_vs_trpo.py")
+            now = pr.run_config(env_id, update, steps).to_dict()
+            assert RESULTS.meta["configs"][env_id][update] == now, "rerun python benchmarks/ppo_vs_trpo.py"
 
 
 def test_trpo_stays_in_its_trust_region_ppo_does_not():

@@ -17,7 +17,8 @@ def test_clip_view_redraws_one_figure(eps):
     assert view is first and isinstance(view, Figure)
     value, slope = view.axes
     c = ex.clip_curves(eps)
-    drawn = {tuple(np.round(line.get_ydata()[:3], 12)) for line in value.lines if len(line.get_xdata()) == 201}
+    drawn = {tuple(np.round(line.get_ydata()[:3], 12)) for line in value.lines
+             if len(line.get_xdata()) == 201}
     assert tuple(np.round(c["plus"][:3], 12)) in drawn and tuple(np.round(c["minus"][:3], 12)) in drawn
     for band in fig._clip_figure("en")["bands"]:
         assert band.get_x() == pytest.approx(1 - eps) and band.get_width() == pytest.approx(2 * eps)
