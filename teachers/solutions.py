@@ -237,3 +237,18 @@ def nb09_median_steps(steps):
     n, middle = len(ordered), len(ordered) // 2
     pair = ordered[middle: middle + 1] if n % 2 else ordered[middle - 1: middle + 1]
     return None if None in pair else sum(pair) / len(pair)
+
+
+# --- notebook 10: from TRPO to PPO (PPO eq. 7, E8) -----------------------------------------------------
+
+
+def nb10_clipped_surrogate(ratio, advantages, clip_range):
+    """mean_b min(rho_b A_b, clip(rho_b, 1 - eps, 1 + eps) A_b): the smaller of the unclipped and the clipped
+    term, sample by sample."""
+    clipped = torch.clamp(ratio, 1 - clip_range, 1 + clip_range)
+    return torch.minimum(ratio * advantages, clipped * advantages).mean()
+
+
+def nb10_clip_edge_kl():
+    """sum_a pi_old(a) log(pi_old(a) / pi_new(a)) with pi_old = (0.5, 0.5), pi_new = (0.6, 0.4)."""
+    return 0.5 * np.log(0.5 / 0.6) + 0.5 * np.log(0.5 / 0.4)

@@ -31,7 +31,7 @@ def test_every_field_has_a_docstring():
     ("num_envs", 2.5, r"num_envs must be an integer >= 1; got 2.5"),
     ("max_backtracks", -1, r"max_backtracks must be an integer >= 0; got -1"),
     ("env_id", "", r"env_id must be a gymnasium id like 'CartPole-v1'; got ''"),
-    ("update", "ppo", r"update must be one of \('trpo', 'npg', 'vpg'\); got 'ppo'"),
+    ("update", "sac", r"update must be one of \('trpo', 'npg', 'vpg', 'ppo'\); got 'sac'"),
     ("vectorization", "threads", r"vectorization must be one of \('sync', 'async'\); got 'threads'"),
     ("hidden_sizes", [64, 64], r"hidden_sizes must be a tuple of positive integers.*got \[64, 64\]"),
     ("value_hidden_sizes", (64, 0), r"value_hidden_sizes must be a tuple of positive integers"),
@@ -42,6 +42,12 @@ def test_every_field_has_a_docstring():
     ("fvp_subsample", 0.0, r"fvp_subsample must lie in \(0, 1\]; got 0.0"),
     ("backtrack_coef", 1.0, r"backtrack_coef must lie in \(0, 1\); got 1.0"),
     ("value_lr", float("nan"), r"value_lr must be a finite number > 0; got nan"),
+    ("clip_range", 0.0, r"clip_range must lie in \(0, 1\).*; got 0.0"),
+    ("clip_range", 1.0, r"clip_range must lie in \(0, 1\).*; got 1.0"),
+    ("clip_range", "0.2", r"clip_range must lie in \(0, 1\).*; got '0.2'"),
+    ("ppo_epochs", 0, r"ppo_epochs must be an integer >= 1; got 0"),
+    ("ppo_minibatches", 2.0, r"ppo_minibatches must be an integer >= 1; got 2.0"),
+    ("ppo_lr", -1e-3, r"ppo_lr must be a finite number > 0; got -0.001"),
 ])
 def test_bad_values_raise_naming_the_field(field, value, match):
     with pytest.raises(ValueError, match=match):

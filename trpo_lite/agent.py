@@ -20,6 +20,7 @@ from trpo_lite.flat import flat_grad, flat_params, set_flat_params
 from trpo_lite.importance import mean_kl, surrogate
 from trpo_lite.normalize import RunningNorm
 from trpo_lite.policies import make_policy
+from trpo_lite.ppo import ppo_update
 from trpo_lite.step import line_search, natural_step_scale
 from trpo_lite.value import ValueFunction
 
@@ -61,11 +62,13 @@ def update_policy(policy: nn.Module, obs: torch.Tensor, actions: torch.Tensor, a
         actions: [B] or [B, A] actions a_b as sampled.
         advantages: [B] A^{pi_theta}(s_b, a_b) estimates (E13).
         config: ``update`` picks 'trpo' (E9-E12), 'npg' (the full natural step,
-            no line search) or 'vpg' (theta += pg_lr g); max_kl, damping,
-            cg_iters, fvp_subsample, backtrack_coef, max_backtracks, pg_lr.
+            no line search), 'vpg' (theta += pg_lr g) or 'ppo' (``ppo.ppo_update``);
+            max_kl, damping, cg_iters, fvp_subsample, backtrack_coef, max_backtracks, pg_lr.
     """
     params = list(policy.parameters())
     _check_finite("advantages", advantages, "they come from the rewards and V(s) (GAE, E13)")
+    if config.update == "ppo":
+        return ppo_update(policy, obs, actions, advantages, config)
     with torch.no_grad():  # pi_theta, frozen: the KL and the ratio are measured from it
         old = policy.distribution(obs)
         log_prob_old = old.log_prob(actions)

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--resume", type=Path, metavar="RUN",
                        help="continue the run in this folder up to its step budget (its own settings)")
     t.add_argument("--update", choices=UPDATES,
-                   help="policy update: trpo, npg (no line search) or vpg (default: trpo)")
+                   help="policy update: trpo, npg (no line search), vpg or ppo (default: trpo)")
     t.add_argument("--max-kl", type=float, help="trust-region radius delta (default: the preset's)")
     t.add_argument("--num-envs", type=_positive_int,
                    help="parallel environment copies (default: the preset's)")

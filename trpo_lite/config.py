@@ -12,7 +12,7 @@ from numbers import Real
 from trpo_lite._validate import check_positive, check_unit_interval
 from trpo_lite.step import BACKTRACK_COEF
 
-UPDATES = ("trpo", "npg", "vpg")
+UPDATES = ("trpo", "npg", "vpg", "ppo")
 VECTORIZATIONS = ("sync", "async")
 
 
@@ -46,7 +46,8 @@ class TRPOConfig:
     """Standardise the batch's advantages to mean 0, std 1 before the update (scale-free g)."""
     update: str = "trpo"
     """'trpo' (E9-E12), 'npg' (natural gradient step to the trust-region boundary, no line
-    search), or 'vpg' (vanilla gradient ascent theta += pg_lr g), for ablations."""
+    search), 'vpg' (vanilla gradient ascent theta += pg_lr g), for ablations; or 'ppo' (Adam
+    epochs on the clipped surrogate L^CLIP, ``trpo_lite.ppo``; ignores max_kl)."""
     max_kl: float = 0.01
     """delta, the trust-region radius on the mean KL (E8)."""
     damping: float = 0.1
@@ -62,6 +63,15 @@ class TRPOConfig:
     pg_lr: float = 1.0
     """Step size of the vanilla policy gradient (update='vpg' only); with standardised
     advantages, 1.0 learns CartPole slowly, with KL jumps far beyond max_kl."""
+    clip_range: float = 0.2
+    """epsilon, PPO's clip range (update='ppo' only): L^CLIP stops rewarding a ratio rho outside
+    [1 - epsilon, 1 + epsilon] (Schulman et al. 2017, eq. 7); 0.2 is the paper's choice."""
+    ppo_epochs: int = 10
+    """Passes over the batch per PPO update (update='ppo' only)."""
+    ppo_minibatches: int = 4
+    """Minibatches per PPO pass: each Adam step sees about B / ppo_minibatches samples (update='ppo')."""
+    ppo_lr: float = 1e-3
+    """Adam learning rate of the policy in a PPO update (update='ppo' only)."""
     value_lr: float = 3e-3
     """Adam learning rate of the value function."""
     value_epochs: int = 10
@@ -71,7 +81,7 @@ class TRPOConfig:
 
     def __post_init__(self):
         for name in ("total_steps", "num_envs", "steps_per_env", "cg_iters", "value_epochs",
-                     "value_batch_size"):
+                     "value_batch_size", "ppo_epochs", "ppo_minibatches"):
             _check_int(name, getattr(self, name), minimum=1)
         _check_int("max_backtracks", self.max_backtracks, minimum=0)
         if not (isinstance(self.env_id, str) and self.env_id):
@@ -91,11 +101,14 @@ class TRPOConfig:
             raise ValueError(f"log_std_init must be a finite number; got {self.log_std_init!r}")
         check_unit_interval("gamma", self.gamma, closed_right=False)
         check_unit_interval("lam", self.lam)
-        for name in ("max_kl", "pg_lr", "value_lr"):
+        for name in ("max_kl", "pg_lr", "value_lr", "ppo_lr"):
             check_positive(name, getattr(self, name))
         check_positive("damping", self.damping, allow_zero=True)
         if not 0 < self.fvp_subsample <= 1:
             raise ValueError(f"fvp_subsample must lie in (0, 1]; got {self.fvp_subsample!r}")
+        if not (isinstance(self.clip_range, Real) and 0 < self.clip_range < 1):
+            raise ValueError(f"clip_range must lie in (0, 1) (the ratio is clipped to [1 - clip_range, "
+                             f"1 + clip_range]); got {self.clip_range!r}")
         if not 0 < self.backtrack_coef < 1:
             raise ValueError(f"backtrack_coef must lie in (0, 1); got {self.backtrack_coef!r}")
 

@@ -17,12 +17,15 @@ from trpo_lite.exercises.gae import check_gae, check_td_residuals
 from trpo_lite.exercises.importance import check_estimator_variance, check_importance_estimate
 from trpo_lite.exercises.natural_gradient import check_fisher_vector_product, check_natural_step
 from trpo_lite.exercises.objective import check_discounted_return, check_monte_carlo_objective
+from trpo_lite.exercises.ppo import check_clip_edge_kl, check_clipped_surrogate
 from trpo_lite.exercises.trust_region import check_kl, check_mean_kl, check_penalty_coefficient
 from trpo_lite.exercises.visitation import check_surrogate, check_visitation
 
 __all__ = [
     "ExerciseError",
     "check_advantages",
+    "check_clip_edge_kl",
+    "check_clipped_surrogate",
     "check_conjugate_gradient",
     "check_discounted_return",
     "check_estimator_variance",
