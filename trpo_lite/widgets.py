@@ -178,13 +178,14 @@ class LiveCurve:
 
     Args:
         reference: label -> history drawn behind this run (e.g. earlier runs).
-        label: this run's legend entry. target, title: as in ``figures.agent.learning_curve_figure``.
+        label: this run's legend entry (default "this run", in the reader's language). target, title: as in ``figures.agent.learning_curve_figure``.
         output: an ipywidgets Output, or None for a display handle.
         min_interval: seconds between redraws; each redraw costs about 0.1 s of training time.
     """
 
-    def __init__(self, reference: dict | None = None, label: str = "this run", target: float | None = None,
+    def __init__(self, reference: dict | None = None, label: str | None = None, target: float | None = None,
                  title: str = "", output=None, min_interval: float = 1.0):
+        label = tr("this run") if label is None else label
         self.reference, self.label, self.target, self.title = dict(reference or {}), label, target, title
         self.output, self.min_interval = output, min_interval
         self.rows, self.draws, self._handle, self._last = [], 0, None, -math.inf
