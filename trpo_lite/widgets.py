@@ -178,7 +178,8 @@ class LiveCurve:
 
     Args:
         reference: label -> history drawn behind this run (e.g. earlier runs).
-        label: this run's legend entry (default "this run", in the reader's language). target, title: as in ``figures.agent.learning_curve_figure``.
+        label: this run's legend entry (default "this run", in the reader's language).
+        target, title: as in ``figures.agent.learning_curve_figure``.
         output: an ipywidgets Output, or None for a display handle.
         min_interval: seconds between redraws; each redraw costs about 0.1 s of training time.
     """
