@@ -253,7 +253,7 @@ def check_cg_bound_iterations(got) -> str:
     k = float(np.ceil(solution(rate)))
     return check_value(
         tr("k"), got, k,
-        hint=tr("solve 2 r^k = 1e-6 for k with r = (sqrt(cond) - 1) / (sqrt(cond) + 1), and round up"),
+        hint=tr("Solve 2 r^k = 1e-6 for k with r = (sqrt(cond) - 1) / (sqrt(cond) + 1), and round up"),
         mistakes=[
             (solution(rate), tr("k counts iterations: round the solution up to a whole number")),
             (k - 1, tr("one short: after that many iterations the bound is still above 1e-6; round up, not "

@@ -179,7 +179,7 @@ def check_rescaled_plain_kl(got) -> str:
     c = 3.0
     return check_value(
         tr("the factor"), got, c**4,
-        hint=tr("follow the chain rule twice: g_phi = J^T g, and a step in phi moves theta by J times it"),
+        hint=tr("Follow the chain rule twice: g_phi = J^T g, and a step in phi moves theta by J times it"),
         mistakes=[
             (c**2, tr("that is how much longer the step gets; the model KL 1/2 d^T H d is quadratic in the "
                       "step")),
