@@ -79,6 +79,15 @@ def nb02_surrogate(mdp, pi_old, pi_new):
     return J_old + gain / (1 - gamma)
 
 
+def nb02_table_gradient(mdp, pi):
+    """dJ/dpi(a|s) = nu(s) Q(s, a) / (1 - gamma), every entry of the table a parameter of its own: subtract
+    the Bellman equations of pi and pi', V' - V = (I - gamma P_pi')^-1 (r_pi' + gamma P_pi' V - V); in state
+    s the bracket is sum_a (pi' - pi)(a|s) Q(s, a), with no V(s) left since pi' need not sum to 1. [S, A]"""
+    P, R, gamma, _ = _mdp(mdp)
+    Q = R + gamma * P @ _values(P, R, gamma, pi)
+    return nb02_visitation(mdp, pi)[:, None] * Q / (1 - gamma)
+
+
 # --- notebook 03: importance sampling (E6) -----------------------------------------------------------
 
 
@@ -135,6 +144,14 @@ def nb05_natural_step(g, H, max_kl):
     return torch.sqrt(2 * max_kl / (g @ x)) * x
 
 
+def nb05_rescaled_plain_kl():
+    """theta = c phi with c = 3: g_phi = c g, and the step eta g_phi in phi moves theta by c eta g_phi =
+    c^2 eta g. The step is c^2 = 9 times as long; the model KL 1/2 d^T H d, quadratic in d, grows c^4 = 81
+    times."""
+    c = 3
+    return (c**2) ** 2
+
+
 # --- notebook 06: conjugate gradient and line search (E11, E12) --------------------------------------
 
 
@@ -170,6 +187,13 @@ def nb06_line_search(params, full_step, surrogate_gain, kl, max_kl, backtrack_co
     with torch.no_grad():
         vector_to_parameters(theta, params)
     return 0.0
+
+
+def nb06_cg_bound_iterations():
+    """The smallest k with 2 r^k <= 1e-6, r = (sqrt(cond) - 1) / (sqrt(cond) + 1) = 9/11 for cond = 100:
+    k >= log(5e-7) / log(9/11) = 72.3, so k = 73."""
+    r = (100**0.5 - 1) / (100**0.5 + 1)
+    return int(np.ceil(np.log(1e-6 / 2) / np.log(r)))
 
 
 # --- notebook 07: GAE (E13) --------------------------------------------------------------------------

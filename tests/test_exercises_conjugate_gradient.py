@@ -8,7 +8,11 @@ from exercise_answers import numbers_differ
 
 from trpo_lite import BACKTRACK_COEF, flat_params, line_search, set_flat_params
 from trpo_lite.exercises._base import ExerciseError
-from trpo_lite.exercises.conjugate_gradient import check_conjugate_gradient, check_line_search
+from trpo_lite.exercises.conjugate_gradient import (
+    check_cg_bound_iterations,
+    check_conjugate_gradient,
+    check_line_search,
+)
 
 
 def cg_variant(fvp, b, iters, *, sign=1.0, beta_rule="fletcher_reeves", update_rr=True, stop=True,
@@ -154,3 +158,29 @@ def test_line_search_checker_rejects_giving_up_and_a_non_number():
         check_line_search(lambda *args: 0.0)
     with pytest.raises(ExerciseError, match="as a float"):
         check_line_search(lambda *args: None)
+
+
+# --- exercise 4, a derivation: iterations the condition-number bound needs ------------------------------
+
+
+def test_cg_bound_iterations_by_counting(capsys):
+    # Independent of the checker's logarithms: multiply the bound out until it reaches 1e-6.
+    rate, k, bound = 9 / 11, 0, 2.0  # (sqrt(100) - 1) / (sqrt(100) + 1)
+    while bound > 1e-6:
+        k, bound = k + 1, bound * rate
+    assert check_cg_bound_iterations(k).startswith("Correct")
+    assert check_cg_bound_iterations(np.float32(k)).startswith("Correct")
+    assert str(k) not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("got", "message"), [
+    (72, "one short"),
+    (72.3, "round the solution up"),
+    (69, "dropped the factor 2"),
+    (726, "steepest descent"),
+    (84, "too large, by less than a factor of 2"),
+])
+def test_cg_bound_iterations_names_the_mistake_never_the_value(got, message):
+    with pytest.raises(ExerciseError, match=message) as error:
+        check_cg_bound_iterations(got)
+    assert "73" not in str(error.value)

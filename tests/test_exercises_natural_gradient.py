@@ -7,7 +7,11 @@ import torch
 from exercise_answers import in_float32, nudged, numbers_differ
 
 from trpo_lite.exercises._base import ExerciseError
-from trpo_lite.exercises.natural_gradient import check_fisher_vector_product, check_natural_step
+from trpo_lite.exercises.natural_gradient import (
+    check_fisher_vector_product,
+    check_natural_step,
+    check_rescaled_plain_kl,
+)
 
 
 def _flat(tensors):
@@ -133,3 +137,36 @@ def _x(g, H):
 def test_step_checker_names_the_mistake(wrong, message):
     with pytest.raises(ExerciseError, match=message):
         check_natural_step(wrong)
+
+
+# --- exercise 4, a derivation: the plain step's model KL when every parameter is tripled ----------------
+
+
+def test_rescaled_plain_kl_is_the_quadratic_models_growth_on_a_real_problem(capsys):
+    # Independent of the checker's arithmetic: the plain step in phi (theta = 3 phi) on a random H and g,
+    # with autograd's gradient through the reparametrisation, against the step in theta.
+    rng = np.random.default_rng(0)
+    H = torch.as_tensor(rng.normal(size=(4, 4)))
+    H = H @ H.T + torch.eye(4, dtype=torch.float64)
+    g = torch.as_tensor(rng.normal(size=4))
+    phi = torch.zeros(4, dtype=torch.float64, requires_grad=True)
+    (g_phi,) = torch.autograd.grad(g @ (3 * phi), phi)  # L(theta) = g^T theta, theta = 3 phi
+    eta = 0.1
+    d_theta, d_phi_mapped = eta * g, 3 * (eta * g_phi)
+    factor = float(d_phi_mapped @ H @ d_phi_mapped / (d_theta @ H @ d_theta))
+    assert check_rescaled_plain_kl(factor).startswith("Correct")
+    assert check_rescaled_plain_kl(round(factor)) == check_rescaled_plain_kl(torch.tensor(factor))
+    assert "81" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("got", "message"), [
+    (9, "how much longer the step gets"),
+    (3, "grows by c twice"),
+    (1 / 81, "the other way round"),
+    (1, "holds for the natural step"),
+    (27, "too small, by a factor between 2 and 10"),
+])
+def test_rescaled_plain_kl_names_the_mistake_never_the_value(got, message):
+    with pytest.raises(ExerciseError, match=message) as error:
+        check_rescaled_plain_kl(got)
+    assert "81" not in str(error.value)

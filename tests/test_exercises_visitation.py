@@ -1,5 +1,5 @@
 """The notebook-02 checkers accept correct answers written independently of the package (float64, float32,
-torch) and name each typical mistake in nu (E4) and L (E5)."""
+torch) and name each typical mistake in nu (E4), L (E5) and the gradient of J by the policy's table."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from exercise_answers import nudged, numbers_differ
 
 from trpo_lite import tabular
 from trpo_lite.exercises._base import ExerciseError
-from trpo_lite.exercises.visitation import check_surrogate, check_visitation
+from trpo_lite.exercises.visitation import check_surrogate, check_table_gradient, check_visitation
 
 
 def arrays(mdp, dtype=np.float64):
@@ -168,5 +168,76 @@ def test_visitation_mistakes_differ_from_the_answer_and_from_each_other():
         power_series_visitation(mdp, pi, start=np.full(4, 0.25)),
         power_series_visitation(mdp, pi, start=np.eye(4)[0]),
     ]
+    gaps = [np.abs(a - b).max() for i, a in enumerate(answers) for b in answers[i + 1 :]]
+    assert min(gaps) > 1e-3
+
+
+def table_gradient(mdp, pi, dtype=np.float64, weight="nu", value="Q", extra_pi=False, factor=None):
+    """A learner's dJ/dpi(a|s) from linear solves in the learner's precision, with knobs for each typical
+    mistake: the state weight (nu, start, none), A in place of Q, an extra pi(a|s), the factor in front."""
+    P, R, start, gamma = arrays(mdp, dtype)
+    pi = pi.astype(dtype)
+    I_minus = np.eye(len(P), dtype=dtype) - gamma * np.einsum("sa,sat->st", pi, P)
+    V = np.linalg.solve(I_minus, (pi * R).sum(1))
+    Q = R + gamma * P @ V
+    states = {"nu": np.linalg.solve(I_minus.T, (1 - gamma) * start), "start": start,
+              "none": np.ones_like(start)}[weight]
+    grad = states[:, None] * (Q if value == "Q" else Q - V[:, None]) * (pi if extra_pi else 1)
+    return grad * (1 / (1 - gamma) if factor is None else factor)
+
+
+def autograd_table_gradient(mdp, pi, dtype=torch.float64):
+    """dJ/dpi by autograd through a torch solve of the Bellman equation, in the learner's precision."""
+    table = torch.tensor(pi, dtype=dtype, requires_grad=True)
+    P, R, start = (x.to(dtype) for x in (mdp.P, mdp.R, mdp.start))
+    V = torch.linalg.solve(torch.eye(len(P), dtype=dtype) - mdp.gamma * torch.einsum("sa,sat->st", table, P),
+                           (table * R).sum(1))
+    (grad,) = torch.autograd.grad(start @ V, table)
+    return grad
+
+
+@pytest.mark.parametrize("right", [
+    table_gradient,
+    lambda mdp, pi: table_gradient(mdp, pi, np.float32),
+    autograd_table_gradient,
+    lambda mdp, pi: autograd_table_gradient(mdp, pi, torch.float32),
+], ids=["numpy", "float32", "torch autograd", "torch float32"])
+def test_check_table_gradient_accepts_correct_answers(right):
+    assert check_table_gradient(right).startswith("Correct")
+
+
+@pytest.mark.parametrize(("dtype", "relative"), [(np.float64, 3e-8), (np.float32, 5e-5)])
+def test_a_slightly_wrong_table_gradient_fails_with_two_different_numbers(dtype, relative):
+    with pytest.raises(ExerciseError) as error:
+        check_table_gradient(nudged(lambda mdp, pi: table_gradient(mdp, pi, dtype), relative))
+    assert numbers_differ(str(error.value), r"dJ/dpi\[\d, \d\] should be {n}; yours is {n}")
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda mdp, pi: table_gradient(mdp, pi, value="A"), "advantage A\\(s, a\\) where the action value"),
+        (lambda mdp, pi: table_gradient(mdp, pi, value="A", extra_pi=True), "section 3's softmax gradient"),
+        (lambda mdp, pi: table_gradient(mdp, pi, extra_pi=True), "extra factor pi\\(a\\|s\\)"),
+        (lambda mdp, pi: table_gradient(mdp, pi, factor=1.0), "factor 1/\\(1 - gamma\\) is missing"),
+        (lambda mdp, pi: table_gradient(mdp, pi, weight="start"), "by the start distribution"),
+        (lambda mdp, pi: table_gradient(mdp, pi, weight="none"), "every state has the same weight"),
+        (lambda mdp, pi: table_gradient(mdp, pi)[:, :2], r"dJ/dpi has shape \(6, 2\), expected \(6, 3\)"),
+        (lambda mdp, pi: table_gradient(mdp, np.roll(pi, 1, axis=1)),
+         r"gamma = 0.6: dJ/dpi\[.*Differentiate"),
+    ],
+    ids=["A for Q", "softmax gradient", "extra pi", "no 1/(1-g)", "start", "unweighted", "shape", "other"],
+)
+def test_check_table_gradient_names_the_mistake(wrong, message):
+    with pytest.raises(ExerciseError, match=message):
+        check_table_gradient(wrong)
+
+
+def test_table_gradient_mistakes_differ_from_the_answer_and_from_each_other():
+    mdp, pi, _ = _one_case()
+    answers = [table_gradient(mdp, pi), table_gradient(mdp, pi, value="A"),
+               table_gradient(mdp, pi, value="A", extra_pi=True), table_gradient(mdp, pi, extra_pi=True),
+               table_gradient(mdp, pi, factor=1.0), table_gradient(mdp, pi, weight="start"),
+               table_gradient(mdp, pi, weight="none")]
     gaps = [np.abs(a - b).max() for i, a in enumerate(answers) for b in answers[i + 1 :]]
     assert min(gaps) > 1e-3

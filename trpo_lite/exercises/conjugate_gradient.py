@@ -17,6 +17,7 @@ from trpo_lite.exercises._base import (
     ExerciseError,
     as_answer,
     check_close,
+    check_value,
     digits,
     is_close,
     mismatch,
@@ -237,3 +238,27 @@ def _judge(where: str, fraction: np.ndarray, state, theta, full_step, expected, 
                                coef2=BACKTRACK_COEF**2,
                                expected=expected.step_fraction, got=got,
                                digits=digits(got, expected.step_fraction)))
+
+
+def check_cg_bound_iterations(got) -> str:
+    """Derivation (notebook 06, exercise 4): got is the fewest CG iterations k for which the condition-number
+    bound 2 ((sqrt(cond) - 1) / (sqrt(cond) + 1))^k promises an A-norm error of at most 1e-6 when
+    cond(A) = 100 (E11; the model answer is in teachers/solutions.py)."""
+    cond, target = 100.0, 1e-6
+
+    def solution(rate: float, factor: float = 2.0) -> float:  # k solving factor * rate^k = target
+        return float(np.log(target / factor) / np.log(rate))
+
+    rate = (np.sqrt(cond) - 1) / (np.sqrt(cond) + 1)
+    k = float(np.ceil(solution(rate)))
+    return check_value(
+        tr("k"), got, k,
+        hint=tr("Solve 2 r^k = 1e-6 for k with r = (sqrt(cond) - 1) / (sqrt(cond) + 1), and round up"),
+        mistakes=[
+            (solution(rate), tr("k counts iterations: round the solution up to a whole number")),
+            (k - 1, tr("one short: after that many iterations the bound is still above 1e-6; round up, not "
+                       "down")),
+            (float(np.ceil(solution(rate, 1.0))), tr("you dropped the factor 2 in front of the bound")),
+            (float(np.ceil(solution((cond - 1) / (cond + 1)))),
+             tr("the rate (cond - 1) / (cond + 1) is steepest descent's; CG's bound uses sqrt(cond)")),
+        ])

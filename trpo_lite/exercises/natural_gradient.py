@@ -15,6 +15,7 @@ from trpo_lite.exercises._base import (
     ExerciseError,
     as_answer,
     check_close,
+    check_value,
     digits,
     is_close,
     name_the_mistake,
@@ -169,3 +170,21 @@ def check_natural_step(fn) -> str:
                                digits=digits(kl_model, max_kl)))
     return passed(tr("d = sqrt(2 delta / (g^T H^-1 g)) H^-1 g ends on the KL ellipse, climbing fastest "
                      "(E9)."))
+
+
+def check_rescaled_plain_kl(got) -> str:
+    """Derivation (notebook 05, exercise 4): got is the factor by which the quadratic-model KL 1/2 d^T H d of
+    the plain step grows when every parameter is written as theta = 3 phi and the step, with the same eta, is
+    taken in phi (the model answer is in teachers/solutions.py)."""
+    c = 3.0
+    return check_value(
+        tr("the factor"), got, c**4,
+        hint=tr("Follow the chain rule twice: g_phi = J^T g, and a step in phi moves theta by J times it"),
+        mistakes=[
+            (c**2, tr("that is how much longer the step gets; the model KL 1/2 d^T H d is quadratic in the "
+                      "step")),
+            (c, tr("the step grows by c twice: once in the gradient (g_phi = c g), once mapping phi back to "
+                   "theta (d = c d_phi)")),
+            (c**-4, tr("the other way round: with the same eta the step gets longer, not shorter")),
+            (1.0, tr("that holds for the natural step (E9); the plain step depends on the coordinates")),
+        ])

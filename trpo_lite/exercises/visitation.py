@@ -1,4 +1,5 @@
-"""Checkers for notebook 02: the discounted state visitation nu (E4) and the surrogate L (E5).
+"""Checkers for notebook 02: the discounted state visitation nu (E4), the surrogate L (E5), and the gradient
+of J with respect to the policy's table (section 3's derivation, without the softmax).
 
 Each checker calls the learner's function on a few random finite MDPs (random start
 distribution, so starting from the wrong place shows), compares with ``trpo_lite.tabular``,
@@ -10,6 +11,7 @@ Shapes: S states, A actions.
 from dataclasses import replace
 
 import numpy as np
+import torch
 
 from trpo_lite import tabular
 from trpo_lite.exercises._base import (
@@ -121,3 +123,46 @@ def check_surrogate(fn) -> str:
                               "over s ~ nu^old, and the factor 1/(1 - gamma)"))
     return passed(tr("L = J(old) + 1/(1 - gamma) E_(nu_old, pi_new)[A_old] on {n} random MDPs.",
                      n=len(GAMMAS)))
+
+
+def _table_gradient_mistakes(mdp: tabular.FiniteMDP, pi: np.ndarray) -> list:
+    """(wrong dJ/dpi, message) for the usual slips in deriving nu(s) Q(s, a) / (1 - gamma)."""
+    gamma, start = mdp.gamma, mdp.start.numpy()[:, None]
+    nu, Q = tabular.visitation(mdp, pi)[:, None], tabular.action_values(mdp, pi)
+    A = tabular.advantages(mdp, pi)
+    return [
+        (nu * A / (1 - gamma),
+         tr("you have the advantage A(s, a) where the action value Q(s, a) belongs. In E3's derivation "
+            "sum_a pi'(a|s) A(s, a) stands for sum_a pi'(a|s) Q(s, a) - V(s) only when pi'(.|s) sums to 1; "
+            "an entry of the table that moves alone breaks that, and its derivative keeps all of Q(s, a). "
+            "(Through a softmax, which keeps every row a distribution, the chain rule takes V(s) off again: "
+            "section 3.)")),
+        (nu * pi * A / (1 - gamma),
+         tr("this is section 3's softmax gradient dJ/dtheta[s, a] = nu(s) pi(a|s) A(s, a) / (1 - gamma), "
+            "not dJ/dpi(a|s): here the table entry itself is the parameter, with no softmax in between.")),
+        (nu * pi * Q / (1 - gamma),
+         tr("your gradient carries an extra factor pi(a|s). grad pi = pi grad log pi is for a parametrised "
+            "policy; here the entry pi(a|s) is itself the parameter, and its derivative by itself is 1.")),
+        (nu * Q, tr("the factor 1/(1 - gamma) is missing: nu sums to 1, while a change of pi(a|s) pays off "
+                    "at every visit to s, sum_t gamma^t P(s_t = s) = nu(s) / (1 - gamma) (E4).")),
+        (start * Q / (1 - gamma),
+         tr("you weighted the states by the start distribution; a change of pi(a|s) pays off at every visit "
+            "to s, discounted: nu(s) / (1 - gamma) = sum_t gamma^t P(s_t = s) (E4).")),
+        (Q / (1 - gamma), tr("every state has the same weight in yours; weight state s by how often the "
+                             "agent is there, discounted: nu(s) / (1 - gamma) (E4).")),
+    ]
+
+
+def check_table_gradient(fn) -> str:
+    """Check ``fn(mdp, pi) -> dJ/dpi``, [S, A]: the gradient of J with every entry pi(a|s) a parameter of
+    its own (rows not renormalised), nu(s) Q(s, a) / (1 - gamma), against autograd through
+    ``tabular.objective``."""
+    for mdp, pi, _ in _cases():
+        table = torch.tensor(pi, requires_grad=True)
+        (gradient,) = torch.autograd.grad(tabular.objective(mdp, table), table)
+        check_close(tr("dJ/dpi"), fn(mdp, pi.copy()), gradient.numpy(),
+                    mistakes=lambda mdp=mdp, pi=pi: _table_gradient_mistakes(mdp, pi),
+                    where=tr("gamma = {gamma}", gamma=mdp.gamma),
+                    advice=tr("Differentiate V' - V = (I - gamma P_pi')^-1 (r_pi' + gamma P_pi' V - V) at "
+                              "pi' = pi, one entry pi(a|s) at a time"))
+    return passed(tr("dJ/dpi(a|s) = nu(s) Q(s, a) / (1 - gamma) on {n} random MDPs.", n=len(GAMMAS)))
