@@ -37,8 +37,6 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
-from trpo_lite.language import language, tr, use_language
-
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 TOOLS = Path(__file__).resolve().parent
@@ -120,9 +118,19 @@ def language_switches(edition: Edition, editions: tuple[Edition, ...]) -> dict[s
     return {page: f'<nav class="language-switch">{" ".join(found)}</nav>' for page, found in links.items()}
 
 
+def site_text(text: str, **fields) -> str:
+    """trpo_lite.tr, imported only when pages are written: the notebook client of this module also runs
+    where trpo_lite is not installed yet (tests/test_fresh_install.py, before notebook 00's install cell)."""
+    from trpo_lite.language import tr
+
+    return tr(text, **fields)
+
+
 @contextmanager
 def speaking(code: str):
     """trpo_lite.tr answers in language code inside the block (the site's own texts of one edition)."""
+    from trpo_lite.language import language, use_language  # see site_text
+
     before = language()
     use_language(code)
     try:
@@ -234,11 +242,11 @@ def page_html(nb: nbformat.NotebookNode, exporter: HTMLExporter, site_root: str,
     they need a kernel, and outputs link no stylesheet from the network."""
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook keeps its widget outputs
     nb.metadata.pop("widgets", None)  # the widget state is for a widget manager this page does not load
+    note = site_text("An interactive control: it works when the notebook runs.")
     for output in widget_outputs(nb):
         output.output_type = "display_data"
         output.pop("execution_count", None)
-        output.data = {"text/html": f'<p class="static-note">'
-                                    f'{tr("An interactive control: it works when the notebook runs.")}</p>'}
+        output.data = {"text/html": f'<p class="static-note">{note}</p>'}
     for cell in nb.cells:  # a stylesheet an output links from the network (site.css draws what it must)
         for output in cell.get("outputs", []):
             if "text/html" in output.get("data", {}):
@@ -283,11 +291,12 @@ def render(executed: dict[Path, nbformat.NotebookNode], out: Path, root: Path | 
             page.write_text(page_html(nb, exporter, site_root, switches.get(page.name, "")), encoding="utf-8")
             pages.append(page)
             items.append(f'<li><a href="{page.name}">{html.escape(title(nb, path.stem))}</a></li>')
-        heading = tr("trpo_lite: TRPO from first principles")
-        intro = tr("The course with its figures, checks and working sliders: every figure a slider shows was "
-                   "drawn in advance for each of its values, so the pages need no Python. To change anything "
-                   "else or train an agent yourself, run the notebooks ({command}).",
-                   command="<code>make lab</code>")
+        heading = site_text("trpo_lite: TRPO from first principles")
+        intro = site_text("The course with its figures, checks and working sliders: every figure a slider "
+                          "shows was drawn in advance for each of its values, so the pages need no Python. "
+                          "To change anything else or train an agent yourself, run the notebooks "
+                          "({command}).",
+                          command="<code>make lab</code>")
         (out / "index.html").write_text(
             f"<!doctype html><html lang='{language}'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1.0'>"
