@@ -71,7 +71,8 @@ class Sampler:
 
     def collect(self, agent) -> tuple[Batch, list[dict]]:
         """Run T steps on every copy. Returns the batch and the episodes that ended in it,
-        each {"return", "length", "env_steps" (total steps when it ended), "wall" (seconds)}."""
+        each {"return", "length", "env_steps" (total steps when it ended), "wall" (seconds since
+        ``start_time``), "unix_time" (``time.time()`` when it ended: comparable across processes)}."""
         T, N = self.steps_per_env, self.envs.num_envs
         space = self.envs.single_action_space
         obs = np.empty((T + 1, N, *self.obs.shape[1:]), np.float32)  # row T: the obs after step T-1
@@ -116,10 +117,10 @@ class Sampler:
 
     def _episodes(self, info: dict, t: int) -> list[dict]:
         steps = self.env_steps + (t + 1) * self.envs.num_envs
-        wall = time.perf_counter() - self.start_time
+        wall, unix_time = time.perf_counter() - self.start_time, time.time()
         stats = info["episode"]
         return [{"return": float(stats["r"][i]), "length": int(stats["l"][i]), "env_steps": steps,
-                 "wall": wall} for i in np.flatnonzero(info["_episode"])]
+                 "wall": wall, "unix_time": unix_time} for i in np.flatnonzero(info["_episode"])]
 
 
 def estimate_advantages(agent, batch: Batch, gamma: float, lam: float):

@@ -30,8 +30,9 @@ from trpo_lite.value import Adam, fit_value
 
 class History(list):
     """One dict per iteration (keys explained in the README), plus ``episodes``: every finished
-    training episode in order, {"return", "length", "env_steps", "wall"}; and ``status``: "finished",
-    or "interrupted" (Ctrl-C, the notebook's stop button, SIGTERM), with ``reason``."""
+    training episode in order, {"return", "length", "env_steps", "wall", "unix_time"} (``Sampler.collect``);
+    and ``status``: "finished", or "interrupted" (Ctrl-C, the notebook's stop button, SIGTERM), with
+    ``reason``."""
 
     def __init__(self, rows=(), episodes=()):
         super().__init__(rows)
