@@ -141,3 +141,15 @@ def test_importing_the_package_changes_no_process_state_and_loads_no_plotting():
             "assert 'matplotlib' not in sys.modules, 'import trpo_lite loaded matplotlib'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_importing_the_package_leaves_the_garbage_collector_as_it_was():
+    import subprocess
+    import sys
+
+    for switch, expected in (("enable", True), ("disable", False)):
+        code = (f"import gc; gc.{switch}(); import trpo_lite; "
+                f"assert gc.isenabled() is {expected}, 'import trpo_lite switched the collector'; "
+                "assert gc.get_freeze_count() == 0, 'import trpo_lite left objects frozen'")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
