@@ -4,38 +4,23 @@ Each module is one step of the derivation (equation labels E1-E14 from
 DERIVATION.md); notebooks import and show these functions.
 """
 
-import gc as _gc
-
-# Importing torch makes about 170,000 long-lived Python objects, and the cyclic garbage collector
-# would scan the growing pile some 380 times meanwhile (0.1-0.15 s of a 1.1-1.4 s import on the
-# course's 2-core machine, and as much again at its first pass after it). So collection pauses for
-# these imports, their objects join the oldest generation at once (freeze, then unfreeze: no scan),
-# and collection is restored as it was. Every object is still collected when it becomes garbage.
-_collecting = _gc.isenabled()
-_gc.disable()
-try:
-    from trpo_lite import tabular
-    from trpo_lite.agent import Agent, update_policy
-    from trpo_lite.cg import conjugate_gradient
-    from trpo_lite.config import PRESETS, TRPOConfig, preset
-    from trpo_lite.fisher import fisher_vector_product, fisher_vector_product_fn
-    from trpo_lite.flat import flat_grad, flat_params, set_flat_params
-    from trpo_lite.gae import compute_advantage, discounted_cumsum, discounted_returns, gae, td_residuals
-    from trpo_lite.importance import importance_ratio, mean_kl, surrogate
-    from trpo_lite.language import tr, use_language
-    from trpo_lite.normalize import RunningNorm
-    from trpo_lite.persistence import evaluate, load_agent, render_episode, save_agent
-    from trpo_lite.policies import CategoricalPolicy, GaussianPolicy, make_policy
-    from trpo_lite.rollout import Batch, Sampler, estimate_advantages, make_vector_env
-    from trpo_lite.step import BACKTRACK_COEF, LineSearchResult, line_search, natural_step_scale
-    from trpo_lite.tabular import FiniteMDP
-    from trpo_lite.training import History, train, use_threads
-    from trpo_lite.value import ValueFunction, explained_variance, fit_value
-finally:
-    _gc.freeze()
-    _gc.unfreeze()
-    if _collecting:
-        _gc.enable()
+from trpo_lite import tabular
+from trpo_lite.agent import Agent, update_policy
+from trpo_lite.cg import conjugate_gradient
+from trpo_lite.config import PRESETS, TRPOConfig, preset
+from trpo_lite.fisher import fisher_vector_product, fisher_vector_product_fn
+from trpo_lite.flat import flat_grad, flat_params, set_flat_params
+from trpo_lite.gae import compute_advantage, discounted_cumsum, discounted_returns, gae, td_residuals
+from trpo_lite.importance import importance_ratio, mean_kl, surrogate
+from trpo_lite.language import tr, use_language
+from trpo_lite.normalize import RunningNorm
+from trpo_lite.persistence import evaluate, load_agent, render_episode, save_agent
+from trpo_lite.policies import CategoricalPolicy, GaussianPolicy, make_policy
+from trpo_lite.rollout import Batch, Sampler, estimate_advantages, make_vector_env
+from trpo_lite.step import BACKTRACK_COEF, LineSearchResult, line_search, natural_step_scale
+from trpo_lite.tabular import FiniteMDP
+from trpo_lite.training import History, train, use_threads
+from trpo_lite.value import ValueFunction, explained_variance, fit_value
 
 __all__ = [
     "Agent",
