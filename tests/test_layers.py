@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CORE = {"_validate", "flat", "cg", "fisher", "step", "importance", "gae", "tabular", "policies", "value",
-        "normalize", "config", "language", "ppo"}
+        "normalize", "config", "language"}
 AGENT = {"rollout", "agent", "training", "persistence", "records", "run_folder", "sweep"}
 # group -> (rank, description). An import may point to a lower rank, or within its own group.
 GROUPS = {
