@@ -36,7 +36,7 @@ def make_vector_env(env_id: str, num_envs: int, vectorization: str = "sync"):
     Each copy is made without the two wrappers that only check how it is used (gymnasium's
     ``PassiveEnvChecker`` and ``OrderEnforcing``), and the vector env hands out its observation array
     instead of a copy (``Sampler`` copies each into its batch before the next step): the same numbers,
-    about 10 % less time per step of 16 CartPole copies.
+    about 8 % less time per step of 16 CartPole copies (random actions, 4 alternated runs).
     """
     check_env_id(env_id)
     spec = dataclasses.replace(gym.spec(env_id), disable_env_checker=True, order_enforce=False)
