@@ -5,6 +5,7 @@ import csv
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -16,7 +17,11 @@ TRAIN = ["train", "--env", "CartPole-v1", "--steps", "600", "--seed", "3", "--nu
 
 def test_train_writes_a_run_folder_and_evaluate_reads_it(tmp_path, capsys):
     run = tmp_path / "runs" / "cartpole"
+    before = time.time()
     assert main([*TRAIN, "--out", str(run)]) == 0
+    episodes = list(csv.DictReader(open(run / "episodes.csv")))
+    times = [float(e["unix_time"]) for e in episodes]  # when each episode ended, seconds since 1970
+    assert before < times[0] and times == sorted(times) and times[-1] < time.time()
     assert {p.name for p in run.iterdir()} == {"progress.csv", "episodes.csv", "curve.png", "agent.pt",
                                                "state.pt", "config.json", "status.json"}
     rows = list(csv.DictReader(open(run / "progress.csv")))

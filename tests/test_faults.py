@@ -291,6 +291,17 @@ def test_resume_continues_to_the_budget_and_is_reproducible(tmp_path):
     assert [r["rollout/episodes"] for r in whole][:3] == [r["rollout/episodes"] for r in history][:3]
 
 
+def test_resume_continues_a_folder_of_an_earlier_version_without_the_unix_time_column(tmp_path):
+    run = interrupted_run(tmp_path)
+    old = [line.rsplit(",", 1)[0] for line in (run / "episodes.csv").read_text().splitlines()]
+    assert old[0] == "return,length,env_steps,wall"
+    (run / "episodes.csv").write_text("\n".join(old) + "\n")
+    _, history = resume(run, progress=False)
+    saved = list(csv.DictReader(open(run / "episodes.csv")))
+    assert list(saved[0]) == ["return", "length", "env_steps", "wall"] and len(saved) == len(history.episodes)
+    assert [float(e["return"]) for e in saved] == [e["return"] for e in history.episodes]
+
+
 def test_resume_after_a_kill_drops_the_rows_after_the_last_checkpoint(tmp_path):
     run = interrupted_run(tmp_path)
     rows = (run / "progress.csv").read_text().splitlines()

@@ -46,7 +46,8 @@ def test_same_seed_same_history_bit_for_bit():
     runs = [train("CartPole-v1", seed=seed, progress=False, total_steps=768, **TINY) for seed in (5, 5, 6)]
     (agent_a, a), (agent_b, b), (_, c) = runs
     assert strip_wall(a) == strip_wall(b)
-    assert [e | {"wall": 0} for e in a.episodes] == [e | {"wall": 0} for e in b.episodes]
+    no_times = {"wall": 0, "unix_time": 0}
+    assert [e | no_times for e in a.episodes] == [e | no_times for e in b.episodes]
     for (name, x), y in zip(agent_a.state_dict().items(), agent_b.state_dict().values(), strict=True):
         assert torch.equal(x, y), name
     assert strip_wall(a) != strip_wall(c)

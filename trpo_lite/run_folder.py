@@ -2,7 +2,9 @@
 
     config.json    the seed and the full TRPOConfig (written before training starts)
     progress.csv   one row per completed iteration (the history keys), appended as it completes
-    episodes.csv   every finished training episode (return, length, env_steps, wall), appended likewise
+    episodes.csv   every finished training episode (return, length, env_steps, wall, unix_time), appended
+                   likewise; unix_time (seconds since 1970, ``time.time()``) lets a script outside the
+                   process time an episode from the moment it started the process
     agent.pt       the agent (``persistence.save_agent``), every ``CHECKPOINT_EVERY`` iterations and on
                    every way out (finished, interrupted, failed)
     state.pt       what resuming needs besides the agent: the value optimizer and torch's random state
@@ -26,7 +28,7 @@ from trpo_lite.persistence import save_agent
 
 CHECKPOINT_EVERY = 10
 """Iterations between two saves of agent.pt during training (it is also saved on every way out)."""
-EPISODE_KEYS = ("return", "length", "env_steps", "wall")
+EPISODE_KEYS = ("return", "length", "env_steps", "wall", "unix_time")
 STATUSES = ("running", "finished", "interrupted", "failed")
 
 
@@ -96,7 +98,7 @@ class RunFolder:
         steps = rows[-1]["time/env_steps"] if rows else 0
         episodes = [e for e in episodes if e["env_steps"] <= steps]
         for name, fields, kept in (("progress.csv", list(rows[0]) if rows else [], rows),
-                                   ("episodes.csv", list(EPISODE_KEYS), episodes)):
+                                   ("episodes.csv", list(episodes[0]) if episodes else [], episodes)):
             temporary = self.path / (name + ".tmp")
             temporary.unlink(missing_ok=True)
             if kept:
@@ -125,9 +127,14 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def _append_rows(path: Path, fields: list[str], rows: list[dict]) -> None:
-    new = not path.exists()
+    """Append rows to a CSV file; a file that exists keeps its columns (a run folder of an earlier version
+    that lacks a column is continued without it)."""
+    new = not path.exists() or path.stat().st_size == 0
+    if not new:
+        with open(path, newline="") as f:
+            fields = next(csv.reader(f), fields)
     with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         if new:
             writer.writeheader()
         writer.writerows(rows)

@@ -9,7 +9,6 @@
 """
 
 import contextlib
-import copy
 import dataclasses
 import math
 import os
@@ -30,8 +29,9 @@ from trpo_lite.value import Adam, fit_value
 
 class History(list):
     """One dict per iteration (keys explained in the README), plus ``episodes``: every finished
-    training episode in order, {"return", "length", "env_steps", "wall"}; and ``status``: "finished",
-    or "interrupted" (Ctrl-C, the notebook's stop button, SIGTERM), with ``reason``."""
+    training episode in order, {"return", "length", "env_steps", "wall", "unix_time"} (``Sampler.collect``);
+    and ``status``: "finished", or "interrupted" (Ctrl-C, the notebook's stop button, SIGTERM), with
+    ``reason``."""
 
     def __init__(self, rows=(), episodes=()):
         super().__init__(rows)
@@ -206,7 +206,8 @@ def _value_optimizer(agent, config: TRPOConfig):
 def _snapshot(agent, value_optimizer) -> dict:
     """Copies of everything an iteration changes: the agent, the optimizer's state, torch's random state."""
     return {"agent": {k: v.clone() for k, v in agent.state_dict().items()},
-            "optimizer": copy.deepcopy(value_optimizer.state_dict()), "rng": torch.get_rng_state()}
+            "optimizer": value_optimizer.state_dict(),  # value.Adam's state_dict holds copies already
+            "rng": torch.get_rng_state()}
 
 
 def _restore(snapshot: dict, agent, value_optimizer) -> None:
