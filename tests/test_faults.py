@@ -377,15 +377,22 @@ def test_evaluate_ends_on_an_env_without_a_time_limit(monkeypatch):
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 def test_a_signal_stops_a_cli_run_and_keeps_its_work(tmp_path, sig, code, reason):
     run = tmp_path / "run"
+    # A shell that runs the tests in the background ignores SIGINT, and a child inherits that: Python then
+    # installs no Ctrl-C handler. The run gets the default disposition, as in a terminal.
     process = subprocess.Popen([sys.executable, "-m", "trpo_lite", "train", "--env", "CartPole-v1", "--steps",
                                 "10000000", "--out", str(run), "--no-progress"],
-                               stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not ((run / "progress.csv").exists() and len((run / "progress.csv").read_text().splitlines()) > 2):
-        assert time.monotonic() < deadline and process.poll() is None, "the run did not start"
-        time.sleep(0.1)
-    process.send_signal(sig)
-    _, err = process.communicate(timeout=60)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 60
+        progress = run / "progress.csv"
+        while not (progress.exists() and len(progress.read_text().splitlines()) > 2):
+            assert time.monotonic() < deadline and process.poll() is None, "the run did not start"
+            time.sleep(0.1)
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()  # never leave a 10M-step run behind a failed assertion
     assert process.returncode == code, err
     assert f"interrupted by {reason} after" in err and f"--resume {run}" in err
     status = json.loads((run / "status.json").read_text())
