@@ -240,13 +240,10 @@ def train_button(controls: dict, runs: dict, total_steps: int = 30_000, seed: in
             # output), so the error is caught inside it, where it happens.
             with progress:
                 try:
-                    history, failure = retrain(max_kl, lam, seed, total_steps, callback=live,
-                                               progress=True), None
+                    history = retrain(max_kl, lam, seed, total_steps, callback=live, progress=True)
                 except Exception as exc:  # an exception in a widget callback would reach only the log
-                    history, failure = None, exc
-            if failure is not None:
-                status.value = tr("<b>Training failed</b>: {error}", error=html.escape(repr(failure)))
-                return
+                    status.value = tr("<b>Training failed</b>: {error}", error=html.escape(repr(exc)))
+                    return
             live.draw()
             runs[label] = history
             status.value = tr("Done in {seconds:.0f} s: last-10 return {ret:.0f}. Change the sliders and "
