@@ -29,7 +29,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from build_site import Edition, build, build_course, execute, language_switches, recheck_after_send  # noqa: E402
+from build_site import Edition, build, build_course, execute, language_switches  # noqa: E402
+from notebook_client import recheck_after_send  # noqa: E402
 
 from trpo_lite.language import language  # noqa: E402
 

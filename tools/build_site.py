@@ -31,11 +31,11 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
-import zmq
 from jinja2 import DictLoader
-from jupyter_core.utils import ensure_async, run_sync
-from nbclient import NotebookClient
 from nbconvert import HTMLExporter
+from notebook_client import CourseClient
+
+from trpo_lite.language import language, tr, use_language
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -118,72 +118,15 @@ def language_switches(edition: Edition, editions: tuple[Edition, ...]) -> dict[s
     return {page: f'<nav class="language-switch">{" ".join(found)}</nav>' for page, found in links.items()}
 
 
-def site_text(text: str, **fields) -> str:
-    """trpo_lite.tr, imported only when pages are written: the notebook client of this module also runs
-    where trpo_lite is not installed yet (tests/test_fresh_install.py, before notebook 00's install cell)."""
-    from trpo_lite.language import tr
-
-    return tr(text, **fields)
-
-
 @contextmanager
 def speaking(code: str):
     """trpo_lite.tr answers in language code inside the block (the site's own texts of one edition)."""
-    from trpo_lite.language import language, use_language  # see site_text
-
     before = language()
     use_language(code)
     try:
         yield
     finally:
         use_language(before)
-
-
-def recheck_after_send(channel) -> None:
-    """Make a jupyter_client asyncio channel wake its pending poll when a send hides a waiting message.
-
-    Works around https://github.com/jupyter/nbclient/issues/312 (PR #311) and
-    https://github.com/jupyter/nbconvert/issues/2029: a cell that shows a slider sometimes
-    took exactly the per-cell timeout although the kernel had replied at once. Why: while
-    nbclient waits for the execute_reply (an asyncio poll on the shell socket), its mimic of
-    the Output widget inside `interactive_output` answers each captured output with a
-    comm_msg on that same socket. jupyter_client's Session.send sends it through a plain,
-    non-asyncio shadow of the socket, and the send drains the socket's edge-triggered
-    wake-up FD; if the reply has just come in, nothing wakes the poll until it times out.
-    Reading zmq.EVENTS through pyzmq's asyncio socket after each send lets pyzmq see the
-    waiting message and wake the poll. Timeouts keep their meaning: nothing is retried.
-    """
-    send = channel.send
-
-    def send_then_recheck(msg):
-        send(msg)
-        channel.socket.get(zmq.EVENTS)  # the asyncio socket's get() schedules its poll handler
-
-    channel.send = send_then_recheck
-
-
-class CourseClient(NotebookClient):
-    """NotebookClient whose shell channel cannot sleep through a reply that has already arrived."""
-
-    async def async_start_new_kernel_client(self):
-        kc = await super().async_start_new_kernel_client()
-        recheck_after_send(kc.shell_channel)
-        return kc
-
-    async def async_execute_then(self, epilogue) -> nbformat.NotebookNode:
-        """Execute every cell, then in the same kernel one more: the code epilogue(executed notebook)
-        returns, appended as the notebook's last cell (nbclient's execute, with one cell more)."""
-        self.reset_execution_trackers()
-        async with self.async_setup_kernel():
-            reply = await self.async_wait_for_reply(await ensure_async(self.kc.kernel_info()))
-            self.nb.metadata["language_info"] = reply["content"]["language_info"]
-            for index, cell in enumerate(self.nb.cells):
-                await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
-            self.nb.cells.append(nbformat.v4.new_code_cell(epilogue(self.nb)))
-            await self.async_execute_cell(self.nb.cells[-1], len(self.nb.cells) - 1)
-        return self.nb
-
-    execute_then = run_sync(async_execute_then)
 
 
 def execute(path: Path, timeout: int = 120, site: Path | None = None) -> tuple[nbformat.NotebookNode, float]:
@@ -242,7 +185,7 @@ def page_html(nb: nbformat.NotebookNode, exporter: HTMLExporter, site_root: str,
     they need a kernel, and outputs link no stylesheet from the network."""
     nb = nbformat.from_dict(nb)  # a copy: the caller's notebook keeps its widget outputs
     nb.metadata.pop("widgets", None)  # the widget state is for a widget manager this page does not load
-    note = site_text("An interactive control: it works when the notebook runs.")
+    note = tr("An interactive control: it works when the notebook runs.")
     for output in widget_outputs(nb):
         output.output_type = "display_data"
         output.pop("execution_count", None)
@@ -291,8 +234,8 @@ def render(executed: dict[Path, nbformat.NotebookNode], out: Path, root: Path | 
             page.write_text(page_html(nb, exporter, site_root, switches.get(page.name, "")), encoding="utf-8")
             pages.append(page)
             items.append(f'<li><a href="{page.name}">{html.escape(title(nb, path.stem))}</a></li>')
-        heading = site_text("trpo_lite: TRPO from first principles")
-        intro = site_text("The course with its figures, checks and working sliders: every figure a slider "
+        heading = tr("trpo_lite: TRPO from first principles")
+        intro = tr("The course with its figures, checks and working sliders: every figure a slider "
                           "shows was drawn in advance for each of its values, so the pages need no Python. "
                           "To change anything else or train an agent yourself, run the notebooks "
                           "({command}).",

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import nbformat
-from build_site import CourseClient, course_notebooks  # tools/ is on sys.path when run as a script
+from build_site import course_notebooks  # tools/ is on sys.path when run as a script
+from notebook_client import CourseClient
 
 # Runs inside the notebook's kernel after its last cell.
 PROBE = r'''
