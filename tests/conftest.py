@@ -4,3 +4,4 @@ bit-for-bit comparisons with them depend on it, and it is the fastest setting fo
 from trpo_lite import use_threads
 
 use_threads(1)
+

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from extras import skip_unless
 from optuna.trial import TrialState
 
 from trpo_lite import TRPOConfig
@@ -85,10 +86,7 @@ def postgres_bin() -> Path | None:
 def postgres():
     """A throwaway PostgreSQL server on a free loopback port, with its own data directory."""
     bin_dir = postgres_bin()
-    if bin_dir is None:
-        if os.environ.get("TRPO_LITE_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is not installed (CI installs Debian's postgresql: see .ci/run)")
-        pytest.skip("PostgreSQL is not installed: apt-get install postgresql")
+    skip_unless(bin_dir is not None, "PostgreSQL is not installed: apt-get install postgresql")
     # Not pytest's tmp_path: its parents are private to root, and the server runs as another user.
     tmp_path = Path(tempfile.mkdtemp(prefix="trpo_lite_pg_"))
     data = tmp_path / "pgdata"
