@@ -72,6 +72,13 @@ def test_episode_animation_rejects_bad_arguments(kwargs, message):
         fig_agent.episode_animation([])
 
 
+def test_episode_animation_names_frames_that_were_not_drawn():
+    frames = [np.zeros((4, 4, 3), np.uint8) if t % 4 == 0 or t == 9 else None for t in range(10)]
+    assert "data:image/png" in fig_agent.episode_animation(frames, every=8)  # frames 0, 8 and 9
+    with pytest.raises(ValueError, match=r"frames \[6\] were not drawn.*every=6"):
+        fig_agent.episode_animation(frames, every=6)
+
+
 @pytest.mark.parametrize("max_kl", DELTAS)
 def test_settings_view_over_the_sliders(max_kl):
     history = fake_history()

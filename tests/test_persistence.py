@@ -63,3 +63,9 @@ def test_render_episode_returns_one_frame_per_state():
     assert len(frames) == length + 1
     assert all(f.dtype == np.uint8 and f.ndim == 3 and f.shape[2] == 3 for f in frames)
     assert not np.array_equal(frames[0], frames[-1])
+    sparse = render_episode(agent, seed=3, every=4)  # the same episode, every 4th step drawn and the last
+    drawn = [t for t, f in enumerate(sparse) if f is not None]
+    assert len(sparse) == len(frames) and drawn == sorted({*range(0, len(frames), 4), len(frames) - 1})
+    assert all(np.array_equal(sparse[t], frames[t]) for t in drawn)
+    with pytest.raises(ValueError, match="every must be an integer >= 1; got 0"):
+        render_episode(agent, every=0)

@@ -8,6 +8,7 @@ function, observation statistics).
 
 import os
 import pickle
+import sys
 import zipfile
 from pathlib import Path
 
@@ -84,14 +85,29 @@ def evaluate(agent: Agent, env_id: str | None = None, episodes: int = 20, seed: 
     return returns
 
 
-def render_episode(agent: Agent, env_id: str | None = None, seed: int = 0) -> list[np.ndarray]:
-    """RGB frames [H, W, 3] (uint8) of one deterministic episode, from the reset to the end."""
-    # Off-screen drawing: without this, pygame's SDL looks for a display and prints an error headless.
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    env = _make(agent, env_id, render_mode="rgb_array")
-    frames = _run(agent, env, seed, render=True)[1]
+def render_episode(agent: Agent, env_id: str | None = None, seed: int = 0, every: int = 1,
+                   **env_kwargs) -> list[np.ndarray | None]:
+    """One deterministic episode's RGB frames: frames[t] [H, W, 3] (uint8) shows the state after step t
+    (t = 0: the reset). Drawn for t = 0, every, 2 every, ... and the last step, None for the others:
+    MuJoCo draws a frame far more slowly than it simulates a step. env_kwargs go to ``gym.make``
+    (MuJoCo envs take ``width`` and ``height``)."""
+    if not (isinstance(every, int) and every >= 1):
+        raise ValueError(f"every must be an integer >= 1; got {every!r}")
+    use_offscreen_drawing()
+    env = _make(agent, env_id, render_mode="rgb_array", **env_kwargs)
+    frames = _run(agent, env, seed, every)[1]
     env.close()
     return frames
+
+
+def use_offscreen_drawing() -> None:
+    """Draw frames without a window, unless the environment variables already choose otherwise: pygame's
+    SDL (classic control) would look for a display and print an error headless; MuJoCo on Linux without
+    a display draws with EGL (Debian: libegl1 and libegl-mesa0)."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if sys.platform.startswith("linux") and headless:
+        os.environ.setdefault("MUJOCO_GL", "egl")
 
 
 def _make(agent: Agent, env_id: str | None, **kwargs):
@@ -111,16 +127,18 @@ def _make(agent: Agent, env_id: str | None, **kwargs):
     return env
 
 
-def _run(agent: Agent, env, seed: int, render: bool = False) -> tuple[float, list]:
+def _run(agent: Agent, env, seed: int, every: int = 0) -> tuple[float, list]:
+    """(return, frames) of one deterministic episode; frames as ``render_episode`` gives them, or []
+    when every is 0 (no drawing)."""
     obs, _ = env.reset(seed=seed)
-    total, frames, done = 0.0, [env.render()] if render else [], False
+    total, frames, done = 0.0, [env.render()] if every else [], False
     while not done:
         action = agent.act(obs[None], deterministic=True)[1][0]
         obs, reward, terminated, truncated, _ = env.step(action)
         total += float(reward)
         done = terminated or truncated
-        if render:
-            frames.append(env.render())
+        if every:
+            frames.append(env.render() if done or len(frames) % every == 0 else None)
     return total, frames
 
 

@@ -76,7 +76,8 @@ def episode_animation(frames, every: int = 10, scale: int = 3, fps: float = 50.0
     """An HTML player (matplotlib ``to_jshtml``) of every ``every``-th frame, shrunk ``scale`` times.
 
     Args:
-        frames: F RGB frames [H, W, 3], e.g. from ``trpo_lite.persistence.render_episode``.
+        frames: F RGB frames [H, W, 3], frames[t] after step t, e.g. from
+            ``trpo_lite.persistence.render_episode`` (with its ``every`` a divisor of this one).
         every: keep frames 0, every, 2 every, ... (and the last one): few frames, a small page.
         scale: keep every ``scale``-th pixel row and column.
         fps: the environment's frame rate, so the animation plays in real time.
@@ -87,6 +88,10 @@ def episode_animation(frames, every: int = 10, scale: int = 3, fps: float = 50.0
     if len(frames) == 0:
         raise ValueError("frames is empty: render an episode first")
     steps = sorted({*range(0, len(frames), every), len(frames) - 1})
+    undrawn = [t for t in steps if frames[t] is None]
+    if undrawn:
+        raise ValueError(f"frames {undrawn[:3]} were not drawn: render_episode(..., every=k) draws every "
+                         f"k-th step only; animate with every a multiple of k (got every={every})")
     small = [np.asarray(frames[t])[::scale, ::scale] for t in steps]
     height, width = small[0].shape[:2]
     fig = plt.figure(figsize=(width / 100, height / 100 + 0.3), dpi=100)
