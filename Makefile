@@ -19,7 +19,7 @@ setup: $(STAMP)
 
 ## Whole suite: lint, unit tests, learning tests, every notebook from a fresh kernel.
 test: setup
-	tools/system_packages.sh postgresql
+	tools/system_packages.sh postgresql egl
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -29,6 +29,7 @@ test-fast: setup
 
 ## JupyterLab on the notebooks.
 lab: setup
+	tools/system_packages.sh egl
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks
 
 ## Strip outputs, execution counts and widget state from every notebook.

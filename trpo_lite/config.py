@@ -151,12 +151,26 @@ PRESETS: dict[str, TRPOConfig] = {
     # The reward is immediate (the pendulum's angle), so a short horizon suffices and lowers
     # the advantages' variance; value targets of about -100 need the larger value learning rate.
     "Pendulum-v1": TRPOConfig(env_id="Pendulum-v1", normalize_obs=True, gamma=0.95, lam=0.9, value_lr=0.01),
-    # Optional `mujoco` extra: settings in the spirit of the zoo's MuJoCo TRPO ones,
-    # not tuned or run here (mujoco is not installed on the course machine).
+    # The `mujoco` extra's envs (benchmarks/MUJOCO.md: 300k steps against sb3-contrib). Pilots on held-out
+    # seeds 100-104 (InvertedPendulum) and 100-101 (300k steps, Hopper, HalfCheetah), one setting changed
+    # at a time. InvertedPendulum: the defaults with standardised observations reach 950 within 28k steps
+    # on every held-out seed (max_kl 0.05 failed on one). Kept running to 300k steps, a solved run can
+    # collapse (seed 100: last-10 return 172): once every episode scores 1000 the advantages are value
+    # errors, standardised to unit size, and each update still moves the policy by delta. Halving delta
+    # or 8 x 128 batches did not prevent it (each collapsed on 1 of 4 seeds; value_lr 1e-3 on 1 of 2).
     "InvertedPendulum-v5": TRPOConfig(env_id="InvertedPendulum-v5", normalize_obs=True),
+    # Hopper and HalfCheetah: longer segments on fewer copies (the zoo's 2 x 1024 in spirit), every state
+    # in the Fisher products, 20 CG iterations and a gentler value fit for the larger networks' targets.
+    # A larger trust region did not help Hopper (max_kl 0.02: last-10 return 2,038 and 1,876 vs 2,613 and
+    # 1,777) but helps HalfCheetah, whose episodes never end early (0.04: 1,519 and 2,242 vs 731 and
+    # 1,078 at 0.01 and 1,067 and 2,401 at 0.1; the zoo's target_kl is 0.04 too).
     "Hopper-v5": TRPOConfig(
         env_id="Hopper-v5", total_steps=1_000_000, num_envs=8, steps_per_env=256, normalize_obs=True,
         cg_iters=20, fvp_subsample=1.0, value_lr=1e-3, value_batch_size=128,
+    ),
+    "HalfCheetah-v5": TRPOConfig(
+        env_id="HalfCheetah-v5", total_steps=1_000_000, num_envs=8, steps_per_env=256, normalize_obs=True,
+        cg_iters=20, fvp_subsample=1.0, value_lr=1e-3, value_batch_size=128, max_kl=0.04,
     ),
 }
 
