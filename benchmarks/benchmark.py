@@ -84,6 +84,8 @@ def run_trpo_lite(env_id: str, seed: int, steps: int) -> dict:
     start, cpu = time.perf_counter(), time.process_time()
     agent, history = train(env_id, seed=seed, progress=False, total_steps=steps)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if history.status != "finished":  # Ctrl-C or SIGTERM: a part of a run is not kept as a run
+        raise KeyboardInterrupt(f"{env_id} seed {seed}: interrupted ({history.reason}); not kept")
     returns = evaluate(agent, env_id, EVAL_EPISODES, EVAL_SEED)
     return _summary(history.episodes, env_id, history[-1]["time/env_steps"], wall, cpu, returns)
 

@@ -1,13 +1,15 @@
 """TRPOConfig: validation of every field, serialisation, and the presets."""
 
 import dataclasses
+import importlib.util
 import json
 
 import gymnasium as gym
 import pytest
+from extras import skip_unless
 
 from trpo_lite.agent import Agent
-from trpo_lite.config import PRESETS, TRPOConfig, preset
+from trpo_lite.config import PRESETS, REWARD_THRESHOLDS, TRPOConfig, preset
 
 
 def test_json_round_trip():
@@ -60,7 +62,9 @@ def test_unknown_fields_are_named():
 
 
 def test_presets_cover_the_course_envs_and_fall_back_to_defaults():
-    assert set(PRESETS) == {"CartPole-v1", "Acrobot-v1", "Pendulum-v1", "InvertedPendulum-v5", "Hopper-v5"}
+    assert set(PRESETS) == {"CartPole-v1", "Acrobot-v1", "Pendulum-v1", "InvertedPendulum-v5", "Hopper-v5",
+                            "HalfCheetah-v5"}
+    assert set(PRESETS) == set(REWARD_THRESHOLDS)
     assert all(config.env_id == env_id for env_id, config in PRESETS.items())
     assert all(env_id in gym.registry for env_id in PRESETS)  # MuJoCo ids are registered without mujoco
     assert preset("MountainCar-v0") == TRPOConfig(env_id="MountainCar-v0")
@@ -69,8 +73,9 @@ def test_presets_cover_the_course_envs_and_fall_back_to_defaults():
 
 @pytest.mark.parametrize("env_id", sorted(PRESETS))
 def test_preset_builds_an_agent_for_its_env(env_id):
-    if env_id in ("InvertedPendulum-v5", "Hopper-v5"):
-        pytest.importorskip("mujoco")
+    if env_id.endswith("-v5"):
+        skip_unless(importlib.util.find_spec("mujoco") is not None,
+                    "mujoco is not installed: pip install -e '.[mujoco]'")
     env = gym.make(env_id)
     agent = Agent(env.observation_space, env.action_space, PRESETS[env_id])
     assert agent.policy.act(agent.normalize(env.reset(seed=0)[0][None])).shape[0] == 1
@@ -78,8 +83,6 @@ def test_preset_builds_an_agent_for_its_env(env_id):
 
 
 def test_reward_thresholds_are_gymnasiums_where_it_has_one():
-    from trpo_lite.config import REWARD_THRESHOLDS
-
     for env_id, threshold in REWARD_THRESHOLDS.items():
         registered = gym.spec(env_id).reward_threshold
         assert registered == threshold or (registered is None and env_id == "Pendulum-v1"), env_id

@@ -15,9 +15,12 @@ from extras import skip_unless
 from optuna.trial import TrialState
 
 from trpo_lite import TRPOConfig
+from trpo_lite import records as records_module
+from trpo_lite import sweep as sweep_module
 from trpo_lite.cli import main
 from trpo_lite.records import CURVE_KEYS, load_records, record_run
-from trpo_lite.sweep import create_or_join, export, grid, open_storage, parse_values, sweep
+from trpo_lite.sweep import create_or_join, export, grid, open_storage, parse_values, sweep, work
+from trpo_lite.training import History
 
 # One iteration of 2 copies x 128 steps: a trial takes a fraction of a second.
 BASE = TRPOConfig(env_id="CartPole-v1", total_steps=256, num_envs=2, steps_per_env=128)
@@ -60,6 +63,40 @@ def test_two_workers_on_a_journal_file_run_every_trial_once(tmp_path):
     (saved,) = [r for r in runs if r["config"] == POINTS[3] and r["seed"] == 1]
     del saved["curve"]["wall"], direct["wall"]
     assert saved["curve"] == direct  # the sweep records exactly what a direct run records (bar the clock)
+
+
+def test_an_interrupted_trial_is_queued_again_and_a_rerun_finishes_the_grid(tmp_path, monkeypatch):
+    where = str(tmp_path / "study.journal")
+    study = create_or_join(open_storage(where), "grid", BASE, POINTS, SEEDS)
+    calls = []
+
+    def interrupted_third(config, seed, keys):
+        calls.append(seed)
+        if len(calls) == 3:  # what record_run raises when train returns an interrupted history
+            raise KeyboardInterrupt("interrupted (SIGTERM); the run is not recorded")
+        return record_run(config, seed, keys)
+
+    monkeypatch.setattr(sweep_module, "record_run", interrupted_third)
+    with pytest.raises(KeyboardInterrupt):
+        work(where, "grid")
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states.count(TrialState.COMPLETE) == 2 and states.count(TrialState.FAIL) == 1
+    ran = work(where, "grid")  # the same command again
+    trials = study.get_trials(deepcopy=False)
+    done = sorted((t.params["point"], t.params["seed"]) for t in trials if t.state == TrialState.COMPLETE)
+    assert done == sorted((p, s) for p in range(len(POINTS)) for s in SEEDS) and ran == len(done) - 2
+
+
+def test_record_run_refuses_an_interrupted_run(monkeypatch):
+    def interrupted_train(config, seed, progress):
+        history = History([{"policy/kl": 0.0}])
+        history.status, history.reason = "interrupted", "SIGTERM"
+        return None, history
+
+    monkeypatch.setattr(records_module, "train", interrupted_train)
+    with pytest.raises(KeyboardInterrupt, match=r"CartPole-v1 seed 3: training was interrupted after 1 "
+                                                r"iterations \(SIGTERM\); the run is not recorded"):
+        record_run(BASE, 3, {"kl": "policy/kl"})
 
 
 def test_a_second_sweep_command_joins_and_finds_nothing_left(tmp_path):

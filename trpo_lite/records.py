@@ -46,8 +46,13 @@ def record_run(config: TRPOConfig, seed: int, keys: dict[str, str]) -> dict[str,
         keys: short name -> history key (README, "Training history"), e.g. {"kl": "policy/kl"}.
     The numbers also depend on torch's thread count (``trpo_lite.use_threads``) and on the
     machine and versions (``run_environment``).
+    Raises KeyboardInterrupt when training was interrupted (Ctrl-C, SIGTERM): a part of a run is not kept
+    as if it were the whole.
     """
     _, history = train(config, seed=seed, progress=False)
+    if history.status != "finished":
+        raise KeyboardInterrupt(f"{config.env_id} seed {seed}: training was interrupted after {len(history)} "
+                                f"iterations ({history.reason}); the run is not recorded")
     return {name: [row[key] for row in history] for name, key in keys.items()}
 
 

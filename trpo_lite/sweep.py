@@ -167,7 +167,8 @@ def run_trial(trial: optuna.Trial) -> float:
 def work(where: str, name: str, threads: int = 1) -> int:
     """A worker: run the study's trials until none is left (grid) or the trial budget is spent (search),
     on ``threads`` torch threads (``use_threads``; one, as the course's saved results). Returns how many
-    trials this worker ran."""
+    trials this worker ran. A grid trial interrupted midway (Ctrl-C, SIGTERM) is marked failed and queued
+    again before the interrupt goes on, so running the command again runs it from the start."""
     use_threads(threads)
     storage = open_storage(where)
     study = _wait_until_ready(optuna.load_study(study_name=name, storage=storage))
@@ -185,8 +186,10 @@ def work(where: str, name: str, threads: int = 1) -> int:
             trial = study.ask()
         try:
             value = run_trial(trial)
-        except BaseException:
+        except BaseException as error:
             study.tell(trial, state=TrialState.FAIL)
+            if search is None and isinstance(error, KeyboardInterrupt):
+                study.enqueue_trial(trial.params)  # interrupted, not failed: the next worker runs it again
             raise
         study.tell(trial, value)
         ran += 1
