@@ -168,7 +168,10 @@ PRESETS: dict[str, TRPOConfig] = {
     # in the Fisher products, 20 CG iterations and a gentler value fit for the larger networks' targets.
     # A larger trust region did not help Hopper (max_kl 0.02: last-10 return 2,038 and 1,876 vs 2,613 and
     # 1,777) but helps HalfCheetah, whose episodes never end early (0.04: 1,519 and 2,242 vs 731 and
-    # 1,078 at 0.01 and 1,067 and 2,401 at 0.1; the zoo's target_kl is 0.04 too).
+    # 1,078 at 0.01 and 1,067 and 2,401 at 0.1; the zoo's target_kl is 0.04 too). Neither gained clearly from
+    # zoo's 2 x 1024 batches (Hopper 1,195 and 1,756; HalfCheetah 1,354 and 2,705), value_lr 3e-3 (Hopper
+    # 1,201 and 1,392; HalfCheetah 1,027 and 1,070) or value_epochs 20 (Hopper 1,754 and 928; HalfCheetah
+    # 1,225 on seed 100).
     "Hopper-v5": TRPOConfig(
         env_id="Hopper-v5", total_steps=1_000_000, num_envs=8, steps_per_env=256, normalize_obs=True,
         cg_iters=20, fvp_subsample=1.0, value_lr=1e-3, value_batch_size=128,
