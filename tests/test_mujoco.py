@@ -49,3 +49,12 @@ def test_mujoco_draws_here_and_a_broken_backend_is_named():
     broken = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                             env={**os.environ, "MUJOCO_GL": "no-such-backend"}).stdout
     assert "cannot draw here" in broken and "libegl1 libegl-mesa0" in broken and "no-such-backend" in broken
+
+
+def test_without_mujoco_the_message_says_what_to_install(monkeypatch):
+    """What notebook 08 prints where the extra is missing (the fresh-install test runs it that way)."""
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "mujoco" else real(name, *args))
+    message = mujoco_missing()
+    assert message.startswith("MuJoCo is not installed") and 'pip install "trpo_lite[mujoco]"' in message
