@@ -71,21 +71,20 @@ ZOO = {
 ZOO["HalfCheetah-v5"] = dict(ZOO["Hopper-v5"], target_kl=0.04)
 
 
-def steps_to_threshold(episodes: list[dict], threshold: float):
-    """(env steps, wall s) when the mean of the last WINDOW finished episodes first reaches threshold."""
+def crossing(episodes: list[dict], threshold: float) -> dict | None:
+    """The finished episode that first brought the mean return of the last WINDOW episodes to threshold."""
     returns = [e["return"] for e in episodes]
     for j in range(WINDOW, len(episodes) + 1):
         if np.mean(returns[j - WINDOW:j]) >= threshold:
-            return episodes[j - 1]["env_steps"], episodes[j - 1]["wall"]
-    return None, None
+            return episodes[j - 1]
+    return None
 
 
 def run_trpo_lite(env_id: str, seed: int, steps: int) -> dict:
     start, cpu = time.perf_counter(), time.process_time()
     agent, history = train(env_id, seed=seed, progress=False, total_steps=steps)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    if history.status != "finished":  # Ctrl-C or SIGTERM: a part of a run is not kept as a run
-        raise KeyboardInterrupt(f"{env_id} seed {seed}: interrupted ({history.reason}); not kept")
+    history.check_finished(f"{env_id} seed {seed}")
     returns = evaluate(agent, env_id, EVAL_EPISODES, EVAL_SEED)
     return _summary(history.episodes, env_id, history[-1]["time/env_steps"], wall, cpu, returns)
 
@@ -152,8 +151,9 @@ def _evaluate_sb3(model, vec_normalize, env_id: str) -> np.ndarray:
 
 
 def _summary(episodes, env_id, env_steps, wall, cpu, returns) -> dict:
-    hit_steps, hit_wall = steps_to_threshold(episodes, REWARD_THRESHOLDS[env_id])
-    return {"steps_to_threshold": hit_steps, "wall_to_threshold": hit_wall,
+    hit = crossing(episodes, REWARD_THRESHOLDS[env_id])
+    return {"steps_to_threshold": None if hit is None else hit["env_steps"],
+            "wall_to_threshold": None if hit is None else hit["wall"],
             "final_return": float(np.mean([e["return"] for e in episodes[-WINDOW:]])),
             "eval_mean": float(returns.mean()), "eval_std": float(returns.std()),
             "steps_per_s": env_steps / wall, "steps_per_cpu_s": env_steps / cpu, "wall": wall}

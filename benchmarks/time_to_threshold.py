@@ -23,16 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-WINDOW = 10
+from benchmark import WINDOW, crossing
 
-
-def crossing(episodes: list[dict], threshold: float) -> dict | None:
-    """The episode at which the mean return of the last WINDOW finished episodes first reaches threshold."""
-    returns = [e["return"] for e in episodes]
-    for j in range(WINDOW, len(episodes) + 1):
-        if sum(returns[j - WINDOW:j]) / WINDOW >= threshold:
-            return episodes[j - 1]
-    return None
+from trpo_lite.config import REWARD_THRESHOLDS
 
 
 def time_run(env_id: str, seed: int, steps: int | None, threshold: float, python=sys.executable) -> dict:
@@ -58,10 +51,12 @@ def time_run(env_id: str, seed: int, steps: int | None, threshold: float, python
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="CartPole-v1")
-    parser.add_argument("--threshold", type=float, default=475.0)
+    parser.add_argument("--threshold", type=float, help="the return to reach (default: the env's, "
+                                                            "config.REWARD_THRESHOLDS)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--steps", type=int, help="training steps (default: the preset's)")
     args = parser.parse_args()
+    args.threshold = REWARD_THRESHOLDS[args.env] if args.threshold is None else args.threshold
     load = os.getloadavg()[0]
     runs = []
     for seed in args.seeds:

@@ -35,3 +35,10 @@ def test_a_finished_run_is_kept_and_read_back_not_retrained(tmp_path, monkeypatc
     text = benchmark.report({"CartPole-v1": {"trpo_lite": [first]}}, args)
     assert "| CartPole-v1 | trpo_lite | " in text and "CartPole-v1 475" in text
     assert "final return | eval return" in text and f"{first['final_return']:.1f}" in text
+
+
+def test_the_crossing_is_the_episode_that_brings_the_last_ten_to_the_threshold():
+    episodes = [{"return": r, "env_steps": 100 * k} for k, r in enumerate([0] * 5 + [100] * 10 + [0])]
+    assert benchmark.crossing(episodes, 100) == {"return": 100, "env_steps": 1400}  # episodes 5-14
+    assert benchmark.crossing(episodes, 100.5) is None
+    assert benchmark.crossing(episodes[:9], 0) is None  # fewer than 10 finished episodes

@@ -50,9 +50,7 @@ def record_run(config: TRPOConfig, seed: int, keys: dict[str, str]) -> dict[str,
     as if it were the whole.
     """
     _, history = train(config, seed=seed, progress=False)
-    if history.status != "finished":
-        raise KeyboardInterrupt(f"{config.env_id} seed {seed}: training was interrupted after {len(history)} "
-                                f"iterations ({history.reason}); the run is not recorded")
+    history.check_finished(f"{config.env_id} seed {seed}")
     return {name: [row[key] for row in history] for name, key in keys.items()}
 
 

@@ -141,3 +141,9 @@ def estimate_advantages(agent, batch: Batch, gamma: float, lam: float):
         values, next_values = agent.value(batch.obs), agent.value(batch.next_obs)
     advantages = gae(batch.rewards, values, next_values, batch.terminated, batch.truncated, gamma, lam)
     return values, advantages
+
+
+def standardise(advantages: torch.Tensor) -> torch.Tensor:
+    """[B] advantages shifted and scaled to mean 0, std 1 (``TRPOConfig.normalize_advantages``); the 1e-8
+    keeps a batch of equal advantages finite."""
+    return (advantages - advantages.mean()) / (advantages.std() + 1e-8)

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from trpo_lite.agent import Agent, update_policy
 from trpo_lite.config import TRPOConfig, check_field_names, preset
 from trpo_lite.persistence import load_agent
-from trpo_lite.rollout import Sampler, estimate_advantages, make_vector_env
+from trpo_lite.rollout import Sampler, estimate_advantages, make_vector_env, standardise
 from trpo_lite.run_folder import CHECKPOINT_EVERY, RunFolder
 from trpo_lite.value import Adam, fit_value
 
@@ -37,6 +37,13 @@ class History(list):
         super().__init__(rows)
         self.episodes: list[dict] = list(episodes)
         self.status, self.reason = "running", ""
+
+    def check_finished(self, what: str) -> None:
+        """Raise KeyboardInterrupt naming ``what`` was trained when training was interrupted: for callers that
+        keep a run only whole (saved results, sweep trials, benchmarks), never a part of it as the run."""
+        if self.status != "finished":
+            raise KeyboardInterrupt(f"{what}: training was interrupted after {len(self)} iterations "
+                                    f"({self.reason}); the run is not recorded")
 
 
 class TrainingFailed(RuntimeError):
@@ -162,7 +169,7 @@ def _iteration(agent, value_optimizer, sampler: Sampler, history: History) -> tu
     obs = agent.normalize(batch.obs).flatten(0, 1)
     advantages = advantages.flatten()
     if config.normalize_advantages:
-        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        advantages = standardise(advantages)
     policy_stats = update_policy(agent.policy, obs, batch.actions.flatten(0, 1), advantages, config)
     value_stats = fit_value(agent.value_fn, value_optimizer, obs, targets, config.value_epochs,
                             config.value_batch_size)

@@ -20,7 +20,7 @@ from trpo_lite.config import preset
 from trpo_lite.flat import flat_grad
 from trpo_lite.importance import importance_ratio, mean_kl, surrogate
 from trpo_lite.ppo import clipped_surrogate, clipped_terms, ppo_update
-from trpo_lite.rollout import Sampler, estimate_advantages, make_vector_env
+from trpo_lite.rollout import Sampler, estimate_advantages, make_vector_env, standardise
 
 CLIP_RANGES = tuple(round(0.05 * k, 2) for k in range(1, 11))  # the slider's epsilon values, 0.05 to 0.5
 RATIOS = np.linspace(0.0, 2.0, 201)  # rho on the x axis of the objective's picture
@@ -55,8 +55,7 @@ def collect_batch(seed: int = SEED, env_id: str = ENV_ID):
     batch, _ = Sampler(envs, config.steps_per_env, seed, time.perf_counter()).collect(agent)
     envs.close()
     _, advantages = estimate_advantages(agent, batch, config.gamma, config.lam)
-    advantages = advantages.flatten()
-    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    advantages = standardise(advantages.flatten())
     return agent, agent.normalize(batch.obs).flatten(0, 1), batch.actions.flatten(0, 1), advantages
 
 
