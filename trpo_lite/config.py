@@ -153,9 +153,24 @@ PRESETS: dict[str, TRPOConfig] = {
                              max_kl=0.05, value_lr=0.01),
     # The reward is immediate (the pendulum's angle), so a short horizon suffices and lowers
     # the advantages' variance; value targets of about -100 need the larger value learning rate.
-    # A larger max_kl reaches -200 sooner but ends worse (held-out seeds 110-119, 100k steps, medians):
-    # 0.01: 44,800 steps, deterministic return -148 at the end; 0.03: 36,800 and -185; 0.02: 43,200 and -179.
-    "Pendulum-v1": TRPOConfig(env_id="Pendulum-v1", normalize_obs=True, gamma=0.95, lam=0.9, value_lr=0.01),
+    # Every episode lasts exactly 200 steps, so T = 200 makes each batch one whole episode per copy: no
+    # episode is cut in two at a batch's end, where GAE would lean on V alone. With 4 copies the batch is
+    # 800 steps, and more updates fit in the budget. Held-out seeds 110-124, 100k steps, medians of steps
+    # to -200 / last-10 return / deterministic return at the end (worst one):
+    #   16 x 64 (the defaults; seeds 110-119): 44,800 / -227 / -148 (-161);
+    #   4 x 200: 33,600 / -158 / -137 (-201);  8 x 200: 44,800 / -162 / -113 (-134);
+    #   6 x 200: 40,800 / -162 / -114;  4 x 400: 46,400 / -152 / -113;  8 x 100: 44,800 / -326 / -178;
+    #   8 x 128 (cut episodes): 36,800 / -186 / -128, but ends below -400 on 3 of 15.
+    # Over 200k steps (seeds 110-119; last-10 return at the end / median of each run's lowest in the
+    # second half / runs that fell below -600 there): 16 x 64: -276 / -614 / 6 of 10; 4 x 200: -186 /
+    # -387 / 1; 8 x 200: -147 / -239 / 0 (steadiest, but no sooner at -200); 6 x 200: -170 / -277 / 0.
+    # 4 x 200 steps at about 2/3 of the throughput of 16 x 64 (one policy call per 4 env steps, not 16).
+    # A larger max_kl reaches -200 sooner but ends worse (16 x 64, seeds 110-119): 0.01: 44,800 steps and
+    # -148 deterministic at the end; 0.03: 36,800 and -185; 0.02: 43,200 and -179. Also on 16 x 64:
+    # log_std_init -0.5 (49,600) and gamma 0.9 (44,800) no sooner; value_epochs 20 (41,600) and every
+    # state in the Fisher products (43,200) a little sooner, ending no better.
+    "Pendulum-v1": TRPOConfig(env_id="Pendulum-v1", num_envs=4, steps_per_env=200, normalize_obs=True,
+                              gamma=0.95, lam=0.9, value_lr=0.01),
     # The `mujoco` extra's envs (benchmarks/MUJOCO.md: 300k steps against sb3-contrib). Pilots on held-out
     # seeds 100-104 (InvertedPendulum) and 100-101 (300k steps, Hopper, HalfCheetah), one setting changed
     # at a time. InvertedPendulum: the defaults with standardised observations reach 950 within 28k steps
