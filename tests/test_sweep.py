@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -181,3 +182,72 @@ def test_the_sweep_command_runs_a_grid_and_writes_a_result_file(tmp_path, capsys
                                                                  for s in (0, 1)]
     assert main(argv) == 0  # the same command again joins the finished study: nothing left to run
     assert "0 runs here, 4 finished" in capsys.readouterr().out
+
+
+def test_a_killed_worker_loses_no_run(tmp_path):
+    """SIGKILL mid-trial (nothing can catch it): another worker on this machine sees that the trial's
+    process is gone, queues the trial again and finishes the grid, every run once."""
+    where = str(tmp_path / "study.journal")
+    slow = TRPOConfig(env_id="CartPole-v1", total_steps=30_000, num_envs=2, steps_per_env=128)  # ~1-2 s a run
+    points = [{"max_kl": 0.01}]
+    study = create_or_join(open_storage(where), "grid", slow, points, SEEDS)
+    command = f"from trpo_lite.sweep import work; work({where!r}, 'grid')"
+    worker = subprocess.Popen([sys.executable, "-c", command])
+    try:
+        deadline = time.monotonic() + 60
+        while not any("worker" in t.user_attrs for t in study.get_trials(states=(TrialState.RUNNING,))):
+            assert time.monotonic() < deadline and worker.poll() is None, "the worker never started a trial"
+            time.sleep(0.05)
+    finally:
+        worker.kill()
+        worker.wait()
+    (killed,) = study.get_trials(states=(TrialState.RUNNING,))
+    ran = work(where, "grid")
+    trials = study.get_trials()
+    assert [t.state for t in trials if t.number == killed.number] == [TrialState.FAIL]
+    done = sorted(t.params["seed"] for t in trials if t.state == TrialState.COMPLETE)
+    assert done == SEEDS and ran == len(SEEDS) - sum(t.number < killed.number for t in trials
+                                                      if t.state == TrialState.COMPLETE)
+
+
+def test_a_trial_from_another_machine_is_taken_over_only_when_its_stamps_stop(tmp_path, monkeypatch):
+    storage = open_storage(str(tmp_path / "study.journal"))
+    study = create_or_join(storage, "grid", BASE, POINTS, SEEDS)
+    trial_id = sweep_module.claim(storage, study)
+    fixed = storage.get_trial(trial_id).system_attrs["fixed_params"]
+
+    def stamped(seconds_ago):
+        storage.set_trial_user_attr(trial_id, "worker", {"host": "another-machine", "pid": 1,
+                                                         "time": time.time() - seconds_ago})
+
+    stamped(sweep_module.LOST_AFTER_S - 30)
+    assert sweep_module.requeue_lost(storage, study) == 0
+    stamped(sweep_module.LOST_AFTER_S + 1)
+    assert sweep_module.requeue_lost(storage, study) == 1
+    assert storage.get_trial(trial_id).state == TrialState.FAIL
+    assert study.get_trials()[-1].state == TrialState.WAITING
+    assert study.get_trials()[-1].system_attrs["fixed_params"] == fixed
+    assert sweep_module.requeue_lost(storage, study) == 0  # found once, queued once
+
+
+def test_a_worker_whose_trial_was_given_up_keeps_no_result(tmp_path, monkeypatch, capsys):
+    where = str(tmp_path / "study.journal")
+    storage = open_storage(where)
+    study = create_or_join(storage, "grid", BASE, POINTS[:1], [0])
+    given_up = []
+
+    def given_up_meanwhile(config, seed, keys):  # another worker took the trial over while it ran here
+        if not given_up:
+            (trial,) = study.get_trials(states=(TrialState.RUNNING,))
+            trial_id = storage.get_trial_id_from_study_id_trial_number(
+                storage.get_study_id_from_name("grid"), trial.number)
+            storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
+            study.enqueue_trial(trial.system_attrs["fixed_params"])
+            given_up.append(trial.number)
+        return record_run(config, seed, keys)
+
+    monkeypatch.setattr(sweep_module, "record_run", given_up_meanwhile)
+    assert work(where, "grid") == 1  # the queued copy, run here too; the given-up result is not kept
+    assert "was given up for lost" in capsys.readouterr().out
+    states = [t.state for t in study.get_trials()]
+    assert states == [TrialState.FAIL, TrialState.COMPLETE]

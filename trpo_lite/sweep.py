@@ -7,18 +7,25 @@ storage that worker processes share: a local journal file by default, an SQLite 
 URL (PostgreSQL), which lets workers on several machines join one study. The first worker creates the
 study and queues every run; every worker then claims queued trials one at a time until none is left.
 Claiming is a compare-and-set of the trial's state in the storage, so every (configuration, seed) runs
-exactly once however many workers there are. With ``search``, a TPE sampler proposes values from a
-space (field -> values) instead, for a number of trials (each one training run with one of the seeds,
-in turn).
+exactly once however many workers there are. A worker stamps the trial it runs (host, process, time)
+every ``HEARTBEAT_S`` seconds; a trial whose worker is gone (a killed process on this machine, or no
+stamp for ``LOST_AFTER_S`` seconds from a machine that went down) is queued again by the other workers,
+which wait for every running trial before they stop, so no run is lost with its worker. With
+``search``, a TPE sampler proposes values from a space (field -> values) instead, for a number of trials
+(each one training run with one of the seeds, in turn).
 
 Each finished trial keeps its learning curve (``records.record_run`` with ``CURVE_KEYS``) as a user
 attribute; ``export`` turns the study into a result file (``records.write_records``).
 """
 
+import contextlib
 import dataclasses
 import json
 import multiprocessing
+import os
+import socket
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +37,13 @@ from trpo_lite.records import CURVE_KEYS, decode, encode, machine, record_run, r
 from trpo_lite.training import use_threads
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+HEARTBEAT_S = 30.0
+"""How often a worker stamps the trial it runs."""
+POLL_S = 1.0
+"""How often a worker with nothing left to claim looks at the other workers' running trials again."""
+LOST_AFTER_S = 300.0
+"""A running trial not stamped for this long lost its worker (machines' clocks may differ by a little)."""
 
 
 def open_storage(where: str):
@@ -140,6 +154,69 @@ def claim(storage, study: optuna.Study) -> int | None:
     return None
 
 
+def _stamp(storage, trial_id: int) -> None:
+    """Record that this process is running the trial, now (user attribute "worker")."""
+    storage.set_trial_user_attr(trial_id, "worker", {"host": socket.gethostname(), "pid": os.getpid(),
+                                                      "time": time.time()})
+
+
+@contextlib.contextmanager
+def _stamping(storage, trial_id: int):
+    """Stamp the trial now, then every HEARTBEAT_S seconds from a background thread while the block runs."""
+    done = threading.Event()
+    _stamp(storage, trial_id)
+
+    def beat():
+        with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):  # given up: ``work`` says so
+            while not done.wait(HEARTBEAT_S):
+                _stamp(storage, trial_id)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def _lost(trial) -> bool:
+    """Whether a RUNNING trial's worker is gone: on this machine, whether its process has ended; from
+    another, whether its last stamp (or its start, before the first stamp) is more than LOST_AFTER_S old."""
+    worker = trial.user_attrs.get("worker")
+    if worker and worker["host"] == socket.gethostname() and os.name == "posix":  # os.kill(pid, 0) only asks
+        try:
+            os.kill(worker["pid"], 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, another user's
+            pass
+        return False
+    stamped = worker["time"] if worker else trial.datetime_start.timestamp()  # naive datetimes: local time
+    return time.time() - stamped > LOST_AFTER_S
+
+
+def requeue_lost(storage, study: optuna.Study) -> int:
+    """Mark every running trial that lost its worker as failed; queue a grid trial again (a search
+    proposes another). Returns how many were found. Marking is a compare-and-set too, so when two
+    workers find the same lost trial, only one queues it again."""
+    study_id = storage.get_study_id_from_name(study.study_name)
+    found = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if not _lost(trial):
+            continue
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        try:
+            if not storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:  # finished or marked by another worker meanwhile
+            continue
+        found += 1
+        if study.user_attrs["search"] is None:
+            study.enqueue_trial(trial.system_attrs["fixed_params"])
+    return found
+
+
 def trial_config(trial: optuna.Trial) -> tuple[dict, int]:
     """The configuration {field: value} and the seed of a trial: a queued one's point, or the values
     the search's sampler suggests (the seed in turn, by trial number)."""
@@ -165,33 +242,48 @@ def run_trial(trial: optuna.Trial) -> float:
 
 
 def work(where: str, name: str, threads: int = 1) -> int:
-    """A worker: run the study's trials until none is left (grid) or the trial budget is spent (search),
-    on ``threads`` torch threads (``use_threads``; one, as the course's saved results). Returns how many
-    trials this worker ran. A grid trial interrupted midway (Ctrl-C, SIGTERM) is marked failed and queued
-    again before the interrupt goes on, so running the command again runs it from the start."""
+    """A worker: run the study's trials until every one has finished (grid) or the trial budget is spent
+    (search), on ``threads`` torch threads (``use_threads``; one, as the course's saved results). Returns
+    how many trials this worker ran. With nothing left to claim it waits for the other workers' running
+    trials, taking over any that lose their worker (``requeue_lost``). A grid trial interrupted midway
+    (Ctrl-C, SIGTERM) is marked failed and queued again before the interrupt goes on, so running the
+    command again runs it from the start."""
     use_threads(threads)
     storage = open_storage(where)
     study = _wait_until_ready(optuna.load_study(study_name=name, storage=storage))
     search = study.user_attrs["search"]
     ran = 0
     while True:
+        requeue_lost(storage, study)
         if search is None:
             trial_id = claim(storage, study)
             if trial_id is None:
-                return ran
+                if not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+                    return ran
+                time.sleep(POLL_S)  # other workers' last trials are running
+                continue
             trial = optuna.Trial(study, trial_id)
-        elif len(study.get_trials(deepcopy=False)) >= search["trials"]:  # may overshoot by a trial per worker
+        elif len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))) \
+                >= search["trials"]:  # may overshoot by a trial per worker
             return ran
         else:
             trial = study.ask()
+            trial_id = storage.get_trial_id_from_study_id_trial_number(
+                storage.get_study_id_from_name(name), trial.number)
         try:
-            value = run_trial(trial)
+            with _stamping(storage, trial_id):
+                value = run_trial(trial)
+            study.tell(trial, value)
+        except optuna.exceptions.UpdateFinishedTrialError:  # the storage refuses a finished trial's writes
+            print(f"trial {trial.number} of study {name!r} was given up for lost (this worker's stamps "
+                  f"stopped for {LOST_AFTER_S:.0f} s) and queued again while it ran here; its result is "
+                  "not kept")
+            continue
         except BaseException as error:
             study.tell(trial, state=TrialState.FAIL)
             if search is None and isinstance(error, KeyboardInterrupt):
-                study.enqueue_trial(trial.params)  # interrupted, not failed: the next worker runs it again
+                study.enqueue_trial(trial.params)  # interrupted, not failed: a worker runs it again
             raise
-        study.tell(trial, value)
         ran += 1
 
 
