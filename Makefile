@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
-## Whole suite: lint, unit tests, learning tests, every notebook from a fresh kernel.
+## Whole suite: lint, unit tests, learning tests, every notebook from a fresh kernel; one test process per
+## core, at most 4 (pytest-xdist).
 test: setup
 	tools/system_packages.sh postgresql egl
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4
 
 ## Unit tests only (no slow learning tests or notebook runs).
 test-fast: setup
@@ -42,10 +43,11 @@ lock: setup
 
 ## Every notebook in headless Chromium (JupyterLab and Voila; the Chinese edition's in JupyterLab, one in
 ## Voila), and the static site built afresh, both editions (every slider through all its values, no
-## kernel): sliders move, outputs change, no traceback or console error.
+## kernel): sliders move, outputs change, no traceback or console error. Each test file runs whole in one
+## test process (its server or site is started or built once), the files side by side.
 test-browser: setup
 	tools/system_packages.sh chromium
-	$(PY) -m pytest tests/browser -m browser -v
+	$(PY) -m pytest tests/browser -m browser -v -n auto --maxprocesses 4 --dist loadscope
 
 ## Classroom mode: one notebook as a Voila app on 127.0.0.1 (code hidden). NB names it below notebooks/:
 ## make present NB=04_kl_trust_region (English), make present NB=zh/04_kl_trust_region (Chinese edition).
