@@ -210,7 +210,7 @@ def test_a_killed_worker_loses_no_run(tmp_path):
                                                       if t.state == TrialState.COMPLETE)
 
 
-def test_a_trial_from_another_machine_is_taken_over_only_when_its_stamps_stop(tmp_path, monkeypatch):
+def test_a_trial_from_another_machine_is_taken_over_only_when_its_stamps_stop(tmp_path):
     storage = open_storage(str(tmp_path / "study.journal"))
     study = create_or_join(storage, "grid", BASE, POINTS, SEEDS)
     trial_id = sweep_module.claim(storage, study)
