@@ -251,3 +251,23 @@ def test_a_worker_whose_trial_was_given_up_keeps_no_result(tmp_path, monkeypatch
     assert "was given up for lost" in capsys.readouterr().out
     states = [t.state for t in study.get_trials()]
     assert states == [TrialState.FAIL, TrialState.COMPLETE]
+
+
+def test_an_interrupted_search_trial_leaves_its_place_in_the_budget(tmp_path, monkeypatch):
+    where = str(tmp_path / "s.journal")
+    search = {"space": {"max_kl": [0.01, 0.03, 0.1]}, "trials": 3}
+    study = create_or_join(open_storage(where), "search", BASE, [], SEEDS, search)
+    calls = []
+
+    def interrupted_second(config, seed, keys):
+        calls.append(seed)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("interrupted (SIGTERM); the run is not recorded")
+        return record_run(config, seed, keys)
+
+    monkeypatch.setattr(sweep_module, "record_run", interrupted_second)
+    with pytest.raises(KeyboardInterrupt):
+        work(where, "search")
+    assert work(where, "search") == 2  # the same command again: the budget is 3 finished trials
+    states = [t.state for t in study.get_trials()]
+    assert states.count(TrialState.COMPLETE) == 3 and states.count(TrialState.FAIL) == 1
