@@ -43,11 +43,12 @@ lock: setup
 
 ## Every notebook in headless Chromium (JupyterLab and Voila; the Chinese edition's in JupyterLab, one in
 ## Voila), and the static site built afresh, both editions (every slider through all its values, no
-## kernel): sliders move, outputs change, no traceback or console error. Each test file runs whole in one
-## test process (its server or site is started or built once), the files side by side.
+## kernel): sliders move, outputs change, no traceback or console error. One test at a time: with the two
+## test files side by side (pytest-xdist), a Voila page twice in three CI runs left a slider unrendered or
+## its output unchanged, and never in the runs one test at a time.
 test-browser: setup
 	tools/system_packages.sh chromium
-	$(PY) -m pytest tests/browser -m browser -v -n auto --maxprocesses 4 --dist loadscope
+	$(PY) -m pytest tests/browser -m browser -v
 
 ## Classroom mode: one notebook as a Voila app on 127.0.0.1 (code hidden). NB names it below notebooks/:
 ## make present NB=04_kl_trust_region (English), make present NB=zh/04_kl_trust_region (Chinese edition).
