@@ -251,7 +251,7 @@ def work(where: str, name: str, threads: int = 1) -> int:
     use_threads(threads)
     storage = open_storage(where)
     study = _wait_until_ready(optuna.load_study(study_name=name, storage=storage))
-    search = study.user_attrs["search"]
+    search, study_id = study.user_attrs["search"], storage.get_study_id_from_name(name)
     ran = 0
     while True:
         requeue_lost(storage, study)
@@ -268,8 +268,7 @@ def work(where: str, name: str, threads: int = 1) -> int:
             return ran
         else:
             trial = study.ask()
-            trial_id = storage.get_trial_id_from_study_id_trial_number(
-                storage.get_study_id_from_name(name), trial.number)
+            trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         try:
             with _stamping(storage, trial_id):
                 value = run_trial(trial)

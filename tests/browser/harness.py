@@ -139,13 +139,14 @@ def wait_stable_snapshot(page, before: str, timeout: float = 15.0) -> str:
     return last
 
 
-def move_sliders(page, expected: int, label: str) -> list[str]:
-    """Move every slider one step; return the problems seen."""
+def move_sliders(page, expected: int, label: str, render_timeout: float = 30.0) -> list[str]:
+    """Wait up to render_timeout seconds for the expected sliders, move every slider one step; return the
+    problems seen."""
     problems = []
     sliders = page.locator(".widget-slider")
     try:
         page.wait_for_function(
-            f"document.querySelectorAll('.widget-slider').length >= {expected}", timeout=30_000
+            f"document.querySelectorAll('.widget-slider').length >= {expected}", timeout=render_timeout * 1000
         )
     except Exception:  # Playwright's TimeoutError: reported below with the count
         pass
@@ -219,17 +220,11 @@ def check_voila(context, base: str, notebook: Path, rel: str, shots: Path) -> li
         page.goto(f"{base}/voila/render/{rel}", wait_until="commit", timeout=180_000)
         page.wait_for_selector("#rendered_cells", state="visible", timeout=180_000)
         page.wait_for_selector("#loading", state="detached", timeout=180_000)
-        # The cells have run; Voila's front end now builds the widgets from the kernel's models, which
-        # once took longer than the 30 s move_sliders waits (0 sliders, at the end of a CI run; the same
-        # page rendered them at once when run again): allow it the page's own time, then count.
-        expected = expected_sliders(notebook)
-        try:
-            page.wait_for_function(f"document.querySelectorAll('.widget-slider').length >= {expected}",
-                                   timeout=180_000)
-        except Exception:  # Playwright's TimeoutError: move_sliders reports the count
-            pass
         page.screenshot(path=str(shots / f"{label.replace('/', '_')}_before.png"), full_page=True)
-        problems = move_sliders(page, expected, label)
+        # The cells have run; Voila's front end now builds the widgets from the kernel's models, which
+        # once took longer than 30 s (0 sliders, at the end of a CI run; the same page rendered them at
+        # once when run again): it gets the page's own time.
+        problems = move_sliders(page, expected_sliders(notebook), label, render_timeout=180.0)
         page.screenshot(path=str(shots / f"{label.replace('/', '_')}_after.png"), full_page=True)
         return problems + tracebacks(page, label)
     finally:
