@@ -6,11 +6,12 @@ import statistics
 import numpy as np
 import pytest
 import torch
+from reruns import assert_reproduces
 from saved_sweeps import RAW, every_configuration, raw_runs
 
 from trpo_lite.config import REWARD_THRESHOLDS
 from trpo_lite.examples import experiments as ex
-from trpo_lite.records import CURVE_KEYS
+from trpo_lite.records import CURVE_KEYS, made_here
 
 # --- the committed file ------------------------------------------------------------------------------
 
@@ -97,9 +98,16 @@ def test_recompute_reproduces_the_saved_first_iterations(sweep, value, seed):
     assert record["config"] == saved["config"] and record["seed"] == seed
     curve = record["curve"]
     assert set(curve) == set(CURVE_KEYS) and len(curve["env_steps"]) == iterations
-    for name in ("env_steps", "return_last10", "return_mean", "kl", "backtracks", "accepted"):
-        assert curve[name] == saved["curve"][name][:iterations], f"{name}: agent changed? rerun sweeps.py"
+    names = ("env_steps", "return_last10", "return_mean", "kl", "backtracks", "accepted")
+    assert_reproduces({name: curve[name] for name in names}, saved["curve"], made_here(RAW["meta"]))
     assert record["summary"] == ex.summarize(ex.as_history(curve))
+
+
+def test_the_check_of_a_rerun_on_another_machine_still_fails_the_next_seed():
+    saved = raw_runs("update", "trpo")[0]
+    record = ex.recompute("update", "trpo", 1, total_steps=saved["curve"]["env_steps"][0])
+    with pytest.raises(AssertionError, match="kl"):
+        assert_reproduces({"kl": record["curve"]["kl"]}, saved["curve"], made_here=False)
 
 
 # --- the helpers ---------------------------------------------------------------------------------------

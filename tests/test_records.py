@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 from trpo_lite import TRPOConfig
-from trpo_lite.records import load_records, machine, record_run, result_path, run_environment, write_records
+from trpo_lite.records import (
+    load_records,
+    machine,
+    made_here,
+    record_run,
+    result_path,
+    run_environment,
+    write_records,
+)
 
 
 def test_round_trip_keeps_nan_and_infinities_and_writes_strict_json(tmp_path):
@@ -51,3 +59,13 @@ def test_machine_descriptions_name_versions_and_cpu():
     env = run_environment()
     assert {"python", "machine", "cpu", "torch", "gymnasium", "numpy"} == set(env) and env["cpu"]
     assert machine()["torch_threads"] >= 1
+
+
+def test_made_here_compares_the_cpu_model_and_the_versions_in_either_layout():
+    here = run_environment()
+    assert made_here({"environment": here})
+    assert not made_here({"environment": here | {"cpu": "another CPU"}})
+    assert not made_here({"environment": here | {"torch": "0.0.1"}})
+    versions = {k: here[k] for k in ("python", "torch", "gymnasium", "numpy")} | {"trpo_lite": "0.1.0"}
+    assert made_here({"versions": versions, "machine": {"cpu": here["cpu"], "cpu_count": 2}})
+    assert not made_here({"versions": versions, "machine": {"cpu": "another CPU"}})

@@ -61,6 +61,16 @@ def run_environment() -> dict[str, str]:
             **{name: version(name) for name in ("torch", "gymnasium", "numpy")}}
 
 
+def made_here(meta: dict) -> bool:
+    """Whether the runs a result file's ``meta`` describes were made on this CPU model with these versions
+    (``run_environment``): only there does a rerun match them to the last bit. On another CPU the same seed
+    gives the same runs up to rounding: float32 sums are added in another order, and every update carries
+    those last bits forward. (Older files keep the versions under "versions" and the CPU under "machine".)"""
+    saved = meta.get("environment") or {**meta["versions"], "cpu": meta["machine"]["cpu"]}
+    here = run_environment()
+    return all(here[name] == value for name, value in saved.items() if name in here)
+
+
 def machine() -> dict:
     """Where and how a benchmark ran: the CPU, its cores, torch's threads, the platform, the 1-minute
     load average (None where the OS has none, e.g. Windows)."""
