@@ -217,11 +217,11 @@ def check_voila(context, base: str, notebook: Path, rel: str, shots: Path) -> li
 
     A page whose sliders all moved but some output did not change is loaded once more, with a kernel of
     its own, and only the second load's problems count; the first load's are a warning (pytest lists it
-at the end of the run). Now and then a
-    Voila page echoes none of its slider changes (twice at stop 19 with two test files side by side,
-    once in a run one test at a time on a 2-core Intel Xeon; the same page passed when loaded again),
-    as a reader who reloads would see too. A slider that does not move, one that never renders, a
-    traceback and a slider whose callback changes nothing on either load still fail.
+    at the end of the run). Now and then a Voila page echoes none of its slider changes (twice at stop 19
+    with two test files side by side, once in a run one test at a time on a 2-core Intel Xeon; the same
+    page passed when loaded again), as a reader who reloads would see too. A slider that does not move,
+    one that never renders, a traceback and a slider whose callback changes nothing on either load still
+    fail.
     """
     problems = _voila_page(context, base, notebook, rel, shots)
     if problems and all(p.endswith("its output did not change") for p in problems):
